@@ -1,0 +1,57 @@
+"""The FastAPI application: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.api.auth import token_digest
+from app.api.routes import health
+from app.db.session import (
+    make_async_engine,
+    make_sessionmaker,
+    make_sync_engine,
+    resolve_database_url,
+)
+from app.errors import add_exception_handlers
+from app.settings import Settings, get_settings
+
+
+def _route_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; nothing touches the database until the lifespan starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = resolve_database_url(settings)
+        app.state.database_url = url
+        app.state.engine = make_async_engine(url)
+        app.state.sync_engine = make_sync_engine(url)
+        app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+            app.state.sync_engine.dispose()
+
+    app = FastAPI(
+        title="Quvvat",
+        summary="Plan and run Uzbekistan's national network of EV charging stations",
+        version="0.1.0",
+        lifespan=lifespan,
+        generate_unique_id_function=_route_id,
+    )
+    app.state.settings = settings
+    secret = settings.admin_token.get_secret_value()
+    app.state.admin_token_digest = token_digest(secret) if secret else ""
+    add_exception_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,87 @@
+"""Settings, all from the environment (12-factor). Nothing else reads ``os.environ``.
+
+``DATABASE_URL`` keeps its standard name; everything else has the ``QUVVAT_`` prefix.
+An unset ``DATABASE_URL`` deliberately means the embedded cluster under ``.data/``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. Build with :func:`get_settings` or directly in tests."""
+
+    model_config = SettingsConfigDict(env_prefix="QUVVAT_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL (postgresql+psycopg://...). Unset: embedded cluster.",
+    )
+    data_dir: Path = Field(
+        default=ROOT / ".data", description="Embedded cluster + state"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    # Auth (until the accounts issue lands: one admin token, stored hashed in memory).
+    admin_token: SecretStr = Field(
+        default=SecretStr(""), description="Bearer token of the admin role"
+    )
+    jwt_secret: SecretStr = Field(default=SecretStr(""), description="JWT signing key")
+
+    # Imports and uploads.
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+
+    # OCPP.
+    ocpp_heartbeat_interval_s: int = Field(default=60, gt=0)
+    ocpp_unknown_charge_point: Literal["pending", "rejected", "accepted"] = "pending"
+    ocpp_call_timeout_s: float = Field(default=30.0, gt=0)
+    ocpp_max_frame_bytes: int = Field(default=65536, gt=0)
+    ocpp_message_retention_days: int = Field(default=30, gt=0)
+    flat_tariff_uzs_per_kwh: int = Field(default=2000, ge=0)
+    mqtt_url: str | None = Field(default="mqtt://127.0.0.1:1883")
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    tls_ca_certs: Path | None = None
+
+    # Map.
+    online_basemap: bool = Field(
+        default=False,
+        description="Allow an online OSM base map (default never reaches out)",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if v.startswith("postgres://"):
+            v = "postgresql://" + v[len("postgres://") :]
+        if v.startswith("postgresql://"):
+            v = "postgresql+psycopg://" + v[len("postgresql://") :]
+        if not v.startswith("postgresql+psycopg://"):
+            raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
+        return v
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("QUVVAT_TLS_CERTFILE and QUVVAT_TLS_KEYFILE go together")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, built once."""
+    return Settings()

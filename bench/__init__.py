@@ -1,0 +1,1 @@
+"""Benchmarks. Run all with ``make bench`` (``python -m bench``); results go to RESULTS.md."""
