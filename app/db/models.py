@@ -217,7 +217,7 @@ class Evse(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charge_point_id: Mapped[str] = mapped_column(
-        ForeignKey("charge_point.id", ondelete="CASCADE")
+        ForeignKey("charge_point.id", ondelete="CASCADE"), index=True
     )
     evse_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), server_default="Unknown")
@@ -241,7 +241,9 @@ class Connector(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    evse_pk: Mapped[int] = mapped_column(ForeignKey("evse.id", ondelete="CASCADE"))
+    evse_pk: Mapped[int] = mapped_column(
+        ForeignKey("evse.id", ondelete="CASCADE"), index=True
+    )
     connector_id: Mapped[int] = mapped_column(Integer)
     type: Mapped[str] = mapped_column(String(16), index=True)
     max_power_kw: Mapped[Decimal] = mapped_column(Numeric(7, 2))
