@@ -33,3 +33,11 @@ class UnsupportedFormatError(GeoError):
 
 class GeographicCrsError(GeoError):
     """A metric operation was asked for on data in degrees."""
+
+
+class TooFarFromRoadError(GeoError):
+    """A point is farther from every road than the snapping limit."""
+
+
+class NoRouteError(GeoError):
+    """No road connects two points (separate parts of the network)."""
