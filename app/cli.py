@@ -5,8 +5,12 @@ Every command has ``--help``; user errors exit non-zero with one clear line.
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,9 +18,14 @@ from app import embedded_pg
 from app.db import migrate
 from app.db.session import resolve_database_url
 from app.logging_setup import configure_logging
+from app.services.import_log import LAYER_TABLES, Progress
 from app.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from app.services.sample import SampleSummary
+
 logger = logging.getLogger("quvvat")
+IMPORT_LAYERS = tuple(LAYER_TABLES)
 
 cli = typer.Typer(
     name="quvvat",
@@ -106,6 +115,7 @@ def run(
     url = resolve_database_url(s)
     try:
         migrate.upgrade(url)
+        _load_sample_once(url)
         typer.echo(
             f"Quvvat on http://{host or s.host}:{port or s.port} (docs at /docs)"
         )
@@ -113,6 +123,102 @@ def run(
     finally:
         if embedded:
             embedded_pg.stop(s.data_dir)
+
+
+@contextmanager
+def _progress(label: str, enabled: bool = True) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr; yields the ``progress(done, total)`` callback."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import Progress as RichProgress  # noqa: PLC0415
+
+    with RichProgress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _print_sample(summary: SampleSummary) -> None:
+    for s in summary.layers:
+        typer.echo(
+            f"{s.layer:<14} read {s.read:>6}  inserted {s.inserted:>6}  "
+            f"updated {s.updated:>6}  rejected {s.rejected:>4}"
+        )
+
+
+@cli.command("import")
+def import_(
+    layer: Annotated[
+        str,
+        typer.Argument(
+            help="'sample' (the embedded Uzbekistan data) or a layer: "
+            + ", ".join(IMPORT_LAYERS),
+            show_default=False,
+        ),
+    ],
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="GeoJSON, GeoPackage, zipped Shapefile, CSV with lon/lat, "
+            "OSM PBF or GeoTIFF (population)",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON")
+    ] = False,
+) -> None:
+    """Import the sample data or a user file into a layer (idempotent by ext_id)."""
+    if layer != "sample" and layer not in IMPORT_LAYERS:
+        raise typer.BadParameter(
+            f"unknown layer {layer!r}: choose sample or one of "
+            + ", ".join(IMPORT_LAYERS),
+            param_hint="LAYER",
+        )
+    if layer != "sample" and file is None:
+        raise typer.BadParameter("give the FILE to import", param_hint="FILE")
+    s = _settings()
+    url = resolve_database_url(s)
+    if layer == "sample":
+        from app.services.sample import load_sample  # noqa: PLC0415
+
+        migrate.upgrade(url)
+        with _progress("loading the Uzbekistan sample data", not as_json) as progress:
+            summary = load_sample(url, progress)
+        if as_json:
+            typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_sample(summary)
+        return
+    raise typer.BadParameter("file import is not built yet", param_hint="LAYER")
+
+
+def _load_sample_once(url: str) -> None:
+    from app.services.sample import load_sample_if_empty  # noqa: PLC0415
+
+    with _progress("loading the Uzbekistan sample data") as progress:
+        summary = load_sample_if_empty(url, progress)
+    if summary is None:
+        typer.echo("sample data already loaded")
+    else:
+        _print_sample(summary)
 
 
 def main() -> None:
