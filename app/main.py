@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api.auth import token_digest
-from app.api.routes import health
+from app.api.routes import health, stations
 from app.db.session import (
     make_async_engine,
     make_sessionmaker,
@@ -54,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.admin_token_digest = token_digest(secret) if secret else ""
     add_exception_handlers(app)
     app.include_router(health.router)
+    app.include_router(stations.router)
     return app
