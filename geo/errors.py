@@ -41,3 +41,7 @@ class TooFarFromRoadError(GeoError):
 
 class NoRouteError(GeoError):
     """No road connects two points (separate parts of the network)."""
+
+
+class InvalidResolutionError(GeoError):
+    """An H3 resolution outside the allowed range."""
