@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api.auth import token_digest
-from app.api.routes import health, stations
+from app.api.routes import health, layers, stations
 from app.db.session import (
     make_async_engine,
     make_sessionmaker,
@@ -55,4 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(stations.router)
+    app.include_router(layers.router)
     return app

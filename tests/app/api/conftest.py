@@ -28,3 +28,11 @@ def client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def admin() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def sample_client(sample_db: str) -> Iterator[TestClient]:
+    """The app on a fresh database with the Uzbekistan sample loaded."""
+    s = Settings(database_url=sample_db, admin_token=SecretStr(ADMIN_TOKEN))
+    with TestClient(create_app(s)) as c:
+        yield c
