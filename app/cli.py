@@ -77,18 +77,25 @@ def db_stop() -> None:
     typer.echo("embedded cluster stopped")
 
 
-@cli.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
-) -> None:
-    """Serve the API, the OCPP server and the web app (no setup, no data load)."""
+def _serve(s: Settings, host: str | None, port: int | None) -> None:
+    """Run uvicorn until Ctrl-C/SIGTERM, then return (so callers can clean up)."""
+    import contextlib  # noqa: PLC0415
+    from collections.abc import Iterator  # noqa: PLC0415
+
     import uvicorn  # noqa: PLC0415
 
     from app.main import create_app  # noqa: PLC0415
 
-    s = _settings()
-    uvicorn.run(
+    class Server(uvicorn.Server):
+        # uvicorn re-raises SIGINT/SIGTERM after shutdown, which would kill the
+        # process before `quvvat run` stops the embedded cluster: swallow them.
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    config = uvicorn.Config(
         create_app(s),
         host=host or s.host,
         port=port or s.port,
@@ -98,6 +105,16 @@ def serve(
         ssl_keyfile=s.tls_keyfile,
         ssl_ca_certs=s.tls_ca_certs,
     )
+    Server(config).run()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+) -> None:
+    """Serve the API, the OCPP server and the web app (no setup, no data load)."""
+    _serve(_settings(), host, port)
 
 
 @cli.command()
@@ -119,7 +136,7 @@ def run(
         typer.echo(
             f"Quvvat on http://{host or s.host}:{port or s.port} (docs at /docs)"
         )
-        serve(host=host, port=port)
+        _serve(s, host, port)
     finally:
         if embedded:
             embedded_pg.stop(s.data_dir)
@@ -222,5 +239,9 @@ def _load_sample_once(url: str) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli()
+    """Console-script entry point: user-facing failures end with one clear line."""
+    try:
+        cli()
+    except (embedded_pg.EmbeddedPostgresError, RuntimeError) as e:
+        typer.echo(f"quvvat: error: {e}", err=True)
+        raise SystemExit(1) from e

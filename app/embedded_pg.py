@@ -158,7 +158,7 @@ def start(data_dir: Path) -> str:
                     "-o",
                     opts,
                     "-l",
-                    str(data_dir / "postgres.log"),
+                    str(sock_dir / "postgres.log"),
                     "-w",
                     "-t",
                     "60",

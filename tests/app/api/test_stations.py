@@ -277,3 +277,36 @@ def test_invalid_station_bodies(
     r = client.post("/api/stations", json=bad_power, headers=admin)
     assert r.status_code == 422
     assert "max_power_kw" in r.json()["detail"]
+
+
+def test_offline_only_after_a_charge_point_was_seen(
+    client: TestClient, seeded: gpd.GeoDataFrame, settings: Settings
+) -> None:
+    assert settings.database_url
+    sid = int(seeded["id"].iloc[0])
+    engine = create_engine(settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE connector SET status = 'Available' WHERE evse_pk IN (SELECT e.id"
+                " FROM evse e JOIN charge_point cp ON cp.id = e.charge_point_id"
+                " WHERE cp.site_id = :s)"
+            ),
+            {"s": sid},
+        )
+        conn.execute(
+            text(
+                "UPDATE charge_point SET protocol = 'ocpp1.6', connected = false"
+                " WHERE site_id = :s"
+            ),
+            {"s": sid},
+        )
+    # Never connected to us: the imported connector status stands.
+    assert client.get(f"/api/stations/{sid}").json()["status"] == "available"
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE charge_point SET last_seen_at = now() WHERE site_id = :s"),
+            {"s": sid},
+        )
+    engine.dispose()
+    assert client.get(f"/api/stations/{sid}").json()["status"] == "offline"
