@@ -80,7 +80,6 @@ def db_stop() -> None:
 def _serve(s: Settings, host: str | None, port: int | None) -> None:
     """Run uvicorn until Ctrl-C/SIGTERM, then return (so callers can clean up)."""
     import contextlib  # noqa: PLC0415
-    from collections.abc import Iterator  # noqa: PLC0415
 
     import uvicorn  # noqa: PLC0415
 
