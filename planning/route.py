@@ -542,7 +542,7 @@ def _charge_profile(
     step = levels[1] - levels[0]
     mids = levels[:-1] + step / 2
     if hub.dc:
-        p = np.array([min(vehicle.dc_power_kw(s), hub.power_kw) for s in mids])
+        p = np.minimum(vehicle.dc_power_kw_array(mids), hub.power_kw)
     else:
         p = np.full(len(mids), min(vehicle.ac_max_kw, hub.power_kw))
     with np.errstate(divide="ignore"):
@@ -650,26 +650,49 @@ def _closure(
 def _drive(
     p: TripProblem, plugged: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Drive hub i -> hub j: arrival at level a comes from level a + e_ij at i."""
-    h, n_lev = plugged.shape
+    """Drive hub i -> hub j: arrival at level a comes from level a + e_ij at i.
+
+    Only hubs with a live state are sources (the rest are pruned), which keeps
+    the i x j x level block small.
+    """
+    n_lev = plugged.shape[1]
+    active = np.flatnonzero(np.isfinite(plugged).any(axis=1))
     lev = np.arange(n_lev)
-    src = lev[None, None, :] + p.leg_e[:, :, None]  # i x j x a
-    valid = (
-        (src < n_lev)
-        & np.isfinite(p.leg_t)[:, :, None]
-        & (lev[None, None, :] >= p.min_stop)
-    )
+    leg_e = p.leg_e[active]
+    leg_t = p.leg_t[active]
+    src = lev[None, None, :] + leg_e[:, :, None]  # i x j x a
+    valid = (src < n_lev) & np.isfinite(leg_t)[:, :, None] & (lev >= p.min_stop)
     src_c = np.where(valid, src, 0)
-    rows = np.arange(h)[:, None, None]
-    cand = np.where(valid, plugged[rows, src_c] + p.leg_t[:, :, None], np.inf)
-    from_i = np.argmin(cand, axis=0)  # j x a
-    arr = np.take_along_axis(cand, from_i[None, :, :], axis=0)[0]
-    from_s = np.take_along_axis(src_c, from_i[None, :, :], axis=0)[0]
-    return arr, from_i, from_s
+    cand = np.where(
+        valid, plugged[active[:, None, None], src_c] + leg_t[:, :, None], np.inf
+    )
+    k = np.argmin(cand, axis=0)  # j x a
+    arr = np.take_along_axis(cand, k[None, :, :], axis=0)[0]
+    from_s = np.take_along_axis(src_c, k[None, :, :], axis=0)[0]
+    return arr, active[k], from_s
 
 
-def _solve(p: TripProblem) -> tuple[float, list[tuple[int, int, int]]]:
-    """Exact DP over (hub, level) by rounds; returns time and [(hub, arrive, depart)]."""
+def _lower_bound(p: TripProblem) -> npt.NDArray[np.float64]:
+    """Admissible remaining time from (hub, level): drive to the destination plus
+    the missing energy charged at the fastest rate found anywhere."""
+    lev = np.arange(p.profile.shape[1])
+    steps = np.diff(p.profile, axis=1)
+    fastest = (
+        float(steps[np.isfinite(steps)].min()) if np.isfinite(steps).any() else 0.0
+    )
+    missing = np.maximum(p.dest_e[:, None] + p.min_arrival - lev[None, :], 0)
+    out: npt.NDArray[np.float64] = p.dest_t[:, None] + missing * max(fastest, 0.0)
+    return out
+
+
+def _solve(
+    p: TripProblem, bound: float = math.inf
+) -> tuple[float, list[tuple[int, int, int]]]:
+    """Exact DP over (hub, level) by rounds; returns time and [(hub, arrive, depart)].
+
+    ``bound`` is a known upper bound on the optimum (e.g. from a coarser
+    grid): states that cannot beat it are pruned early.
+    """
     h, n_lev = p.profile.shape
     best = math.inf
     best_end: tuple[int, int, int] | None = None  # (round, hub, depart level)
@@ -678,6 +701,7 @@ def _solve(p: TripProblem) -> tuple[float, list[tuple[int, int, int]]]:
     if h == 0:
         return best, []
     lev = np.arange(n_lev)
+    lb = _lower_bound(p)
     # Round 0 arrivals come from the origin.
     arr = np.full((h, n_lev), np.inf)
     a0 = p.start - p.orig_e
@@ -691,7 +715,8 @@ def _solve(p: TripProblem) -> tuple[float, list[tuple[int, int, int]]]:
     for r in range(p.max_rounds):
         plugged, from_lev = _closure(p, arr)
         # Prune: not faster than an earlier round with at least this level, or than best.
-        plugged = np.where((plugged >= seen) | (plugged >= best), np.inf, plugged)
+        limit = min(best, bound)
+        plugged = np.where((plugged >= seen) | (plugged + lb >= limit), np.inf, plugged)
         if not np.isfinite(plugged).any():
             break
         seen = np.minimum(
@@ -707,7 +732,7 @@ def _solve(p: TripProblem) -> tuple[float, list[tuple[int, int, int]]]:
             break
         arr, from_i, from_s = _drive(p, plugged)
         arr_from.append((from_i, from_s))
-        if not np.isfinite(arr).any() or np.min(arr) >= best:
+        if not np.isfinite(arr).any() or np.min(arr) >= min(best, bound):
             break
     if best_end is None:
         return best, []
@@ -725,7 +750,48 @@ def _solve(p: TripProblem) -> tuple[float, list[tuple[int, int, int]]]:
 
 def solve_trip_problem(p: TripProblem) -> float:
     """Optimal total time (s) of a :class:`TripProblem`; ``inf`` when impossible."""
-    return _solve(p)[0]
+    return _solve_fast(p)[0]
+
+
+def _coarse(p: TripProblem, factor: int) -> TripProblem:
+    """The same trip on a grid ``factor`` times coarser (energies rounded up).
+
+    Any plan of the coarse problem is a plan of the fine one that is no slower
+    (its departure levels exist on the fine grid and it arrives with at least
+    as much energy), so the coarse optimum bounds the fine one from above.
+    """
+    n_lev = p.profile.shape[1]
+    idx = np.arange(0, n_lev, factor)
+
+    def up(e: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        return np.where(e >= _BIG, e, -(-e // factor))
+
+    return replace(
+        p,
+        levels=p.levels[idx],
+        start=p.start // factor,
+        min_stop=-(-p.min_stop // factor),
+        min_arrival=-(-p.min_arrival // factor),
+        max_charge=p.max_charge // factor,
+        profile=p.profile[:, idx],
+        leg_e=up(p.leg_e),
+        orig_e=up(p.orig_e),
+        dest_e=up(p.dest_e),
+        direct_e=int(up(np.array([p.direct_e]))[0]),
+    )
+
+
+def _solve_fast(p: TripProblem) -> tuple[float, list[tuple[int, int, int]]]:
+    """:func:`_solve` with an upper bound from a 5x coarser grid first."""
+    n_lev = p.profile.shape[1]
+    factor = 5 if (n_lev - 1) % 5 == 0 and n_lev > 21 else 1
+    if factor == 1 or p.profile.shape[0] < 2:
+        return _solve(p)
+    ub, _ = _solve(_coarse(p, factor))
+    if not math.isfinite(ub):
+        # The coarse grid can miss tight plans; search the fine grid unbounded.
+        return _solve(p)
+    return _solve(p, bound=ub * (1 + 1e-9) + 1.0)
 
 
 def exhaustive_best_time(p: TripProblem, max_stops: int = 3) -> float:
@@ -961,7 +1027,11 @@ def _build_problem(
     step = float(levels[1] - levels[0])
     level_wh = vehicle.battery_kwh * 1000.0 * step
     hubs, compatible, offline = _hubs(net, vehicle, opts)
-    profiles = [_charge_profile(vehicle, hb, levels) for hb in hubs]
+    cache: dict[tuple[float, bool], npt.NDArray[np.float64]] = {}
+    for hb in hubs:
+        if (hb.power_kw, hb.dc) not in cache:
+            cache[hb.power_kw, hb.dc] = _charge_profile(vehicle, hb, levels)
+    profiles = [cache[hb.power_kw, hb.dc] for hb in hubs]
     penalty = np.array([opts.busy_penalty_s if hb.busy else 0.0 for hb in hubs])
     acc_e = np.array(
         [
@@ -1040,7 +1110,7 @@ def _plan_segment(
     ctx = _Ctx(net, vehicle, opts, o, d)
     direct = _direct(net, o.snap, d.snap)
     prob, hubs, compatible, offline = _build_problem(ctx, direct[:3])
-    best, seq = _solve(prob)
+    best, seq = _solve_fast(prob)
     if not math.isfinite(best):
         return _explain(ctx, hubs, (compatible, offline), candidate_sites)
     return _assemble(ctx, prob, hubs, seq, direct)
@@ -1270,7 +1340,7 @@ def _feasible_with(ctx: _Ctx, sites: Sequence[CandidateSite]) -> bool:
     d2 = _endpoint(net2, ctx.d.name, ctx.d.snap.lon, ctx.d.snap.lat, opts.snap_limit_m)
     ctx2 = _Ctx(net2, ctx.vehicle, opts, o2, d2)
     prob, _, _, _ = _build_problem(ctx2, _direct(net2, o2.snap, d2.snap)[:3])
-    best, _ = _solve(prob)
+    best, _ = _solve_fast(prob)
     return math.isfinite(best)
 
 

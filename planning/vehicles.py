@@ -23,6 +23,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 from planning.route_errors import InvalidVehicleError, UnknownVehicleError
 
 #: Connector types known to the network (``connector.type`` in the database).
@@ -167,6 +170,19 @@ class Vehicle:
                 t = 0.0 if s1 == s0 else (soc - s0) / (s1 - s0)
                 return min(p0 + t * (p1 - p0), self.dc_max_kw)
         return min(pts[-1][1], self.dc_max_kw)
+
+    def dc_power_kw_array(
+        self, soc: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """:meth:`dc_power_kw` for many SoC values at once."""
+        if self.dc_max_kw == 0 or not self.dc_curve:
+            return np.full(np.shape(soc), self.dc_max_kw, dtype=np.float64)
+        xs = np.array([s for s, _ in self.dc_curve])
+        ys = np.array([p for _, p in self.dc_curve])
+        out: npt.NDArray[np.float64] = np.minimum(
+            np.interp(soc, xs, ys), self.dc_max_kw
+        )
+        return out
 
     def charge_minutes(
         self, from_soc: float, to_soc: float, station_kw: float, *, dc: bool = True

@@ -23,6 +23,7 @@ from planning.route import (
     ImpossibleTrip,
     RoutePlan,
     TripOptions,
+    _solve,
     build_charger_network,
     exhaustive_best_time,
     plan_route,
@@ -317,6 +318,33 @@ def test_search_matches_exhaustive_enumeration() -> None:
         )
         assert fast == pytest.approx(brute, rel=1e-9)
     assert feasible >= 20 and with_stops >= 20  # the check covered real choices
+
+
+def test_coarse_bound_never_changes_the_optimum() -> None:
+    # On the 1 % grid the search first solves a 5 % grid for an upper bound and
+    # prunes with it; the answer must equal the unbounded search.
+    rng = np.random.default_rng(7)
+    step = 50 / KM_PER_DEG
+    compared = 0
+    for _ in range(30):
+        chargers = [
+            Charger(
+                f"c{i}",
+                f"c{i}",
+                float(rng.uniform(0, 2)) * step,
+                int(rng.integers(0, 3)) * step,
+                (ChargerConnector("CCS2", float(rng.choice([22.0, 50.0, 150.0]))),),
+                1000,
+            )
+            for i in range(int(rng.integers(2, 9)))
+        ]
+        net = build_charger_network(GRID, chargers)
+        opts = TripOptions(start_soc=float(rng.uniform(0.3, 1.0)), soc_step=0.01)
+        prob = trip_problem(net, SMALL_CAR, (0.0, 0.0), (2 * step, 2 * step), opts)
+        plain = _solve(prob)[0]
+        assert solve_trip_problem(prob) == pytest.approx(plain, rel=1e-12)
+        compared += math.isfinite(plain)
+    assert compared >= 15
 
 
 def test_plan_reports_what_the_search_found() -> None:
