@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api.auth import token_digest
-from app.api.routes import health, layers, stations
+from app.api.routes import health, layers, route, stations
 from app.db.session import (
     make_async_engine,
     make_sessionmaker,
@@ -56,4 +56,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(layers.router)
+    app.include_router(route.router)
     return app

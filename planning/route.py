@@ -344,6 +344,7 @@ def build_charger_network(
     chargers: Sequence[Charger],
     *,
     snap_limit_m: float = DEFAULT_SNAP_M,
+    base: ChargerNetwork | None = None,
 ) -> ChargerNetwork:
     """Snap chargers to the road graph and compute the fastest legs between them.
 
@@ -356,6 +357,9 @@ def build_charger_network(
     snap_limit_m
         Chargers farther than this from any road are left out (listed in
         ``off_network``).
+    base
+        A network on the same graph whose junction-to-junction legs are reused
+        (only new junctions get a shortest-path tree).
 
     Returns
     -------
@@ -402,13 +406,26 @@ def build_charger_network(
     end_anchor = np.where(ends >= 0, pos[np.maximum(ends, 0)], -1)
     m = len(anchor_nodes)
     node_cost = np.full((3, m, m), np.inf)
+    known: dict[int, int] = {}
+    if base is not None and base.graph is graph:
+        known = {int(a): k for k, a in enumerate(base.anchor_nodes)}
+        mine = np.array([k for k, a in enumerate(anchor_nodes) if int(a) in known])
+        theirs = np.array([known[int(anchor_nodes[k])] for k in mine])
+        if len(mine):
+            node_cost[:, mine[:, None], mine[None, :]] = base.node_cost[
+                :, theirs[:, None], theirs[None, :]
+            ]
     for k, a in enumerate(anchor_nodes):
+        if int(a) in known:
+            continue
         cost, sums = shortest_path_tree(
             graph, int(a), weight="time_s", edge_values=[edge_len_km, edge_v2len]
         )
-        node_cost[0, k] = cost[anchor_nodes]
-        node_cost[1, k] = sums[0][anchor_nodes]
-        node_cost[2, k] = sums[1][anchor_nodes]
+        row = np.stack(
+            [cost[anchor_nodes], sums[0][anchor_nodes], sums[1][anchor_nodes]]
+        )
+        node_cost[:, k, :] = row
+        node_cost[:, :, k] = row  # undirected roads: the same legs back
     return ChargerNetwork(
         graph=graph,
         chargers=tuple(chargers),
@@ -1303,8 +1320,11 @@ def _explain(
             f"vehicle's range; the longest stretch without one is {length:.0f} km "
             f"between {a[1]} and {b[1]}"
         )
-    fixes = _site_fixes(ctx, path.geometry, total_km, (a[0], b[0]), candidate_sites)
-    with_all = bool(fixes) and _feasible_with(ctx, [f.site for f in fixes])
+    in_gap = _sites_in_gap(ctx, path.geometry, total_km, (a[0], b[0]), candidate_sites)
+    with_all = bool(in_gap) and _feasible_with(ctx, in_gap)
+    # Adding chargers never makes a trip harder: if all together do not help,
+    # none alone does.
+    fixes = [SiteFix(s, with_all and _feasible_with(ctx, [s])) for s in in_gap]
     return ImpossibleTrip(
         vehicle_id=vehicle.id,
         reason=reason,
@@ -1334,7 +1354,10 @@ def _feasible_with(ctx: _Ctx, sites: Sequence[CandidateSite]) -> bool:
     opts = ctx.opts
     extra = [_site_as_charger(s) for s in sites]
     net2 = build_charger_network(
-        ctx.net.graph, [*ctx.net.chargers, *extra], snap_limit_m=opts.snap_limit_m
+        ctx.net.graph,
+        [*ctx.net.chargers, *extra],
+        snap_limit_m=opts.snap_limit_m,
+        base=ctx.net,
     )
     o2 = _endpoint(net2, ctx.o.name, ctx.o.snap.lon, ctx.o.snap.lat, opts.snap_limit_m)
     d2 = _endpoint(net2, ctx.d.name, ctx.d.snap.lon, ctx.d.snap.lat, opts.snap_limit_m)
@@ -1352,15 +1375,16 @@ def _along(route: LineString, sn: Snap, total_km: float) -> float | None:
     return float(route.project(p, normalized=True)) * total_km
 
 
-def _site_fixes(
+def _sites_in_gap(
     ctx: _Ctx,
     route: LineString,
     total_km: float,
     gap_km: tuple[float, float],
     sites: Sequence[CandidateSite],
-) -> list[SiteFix]:
-    """Sites with a compatible connector that snap onto the route inside the gap."""
-    out: list[CandidateSite] = []
+) -> list[CandidateSite]:
+    """Up to 10 sites with a compatible connector on the route inside the gap,
+    nearest to the middle of the gap first."""
+    out: list[tuple[float, CandidateSite]] = []
     for s in sites:
         types = set(s.connector_types) or set(DC_CONNECTORS)
         if not types & ctx.vehicle.connectors:
@@ -1373,5 +1397,7 @@ def _site_fixes(
             continue  # too far from any road to count as on the route
         at = _along(route, sn, total_km)
         if at is not None and gap_km[0] < at < gap_km[1]:
-            out.append(s)
-    return [SiteFix(s, _feasible_with(ctx, [s])) for s in out[:20]]
+            out.append((at, s))
+    mid = (gap_km[0] + gap_km[1]) / 2
+    out.sort(key=lambda item: (abs(item[0] - mid), item[1].kind, item[1].id))
+    return [site for _, site in out[:10]]

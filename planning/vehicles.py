@@ -315,5 +315,5 @@ def get_preset(presets: Mapping[str, Vehicle], vehicle_id: str) -> Vehicle:
     except KeyError:
         raise UnknownVehicleError(
             f"unknown vehicle preset {vehicle_id!r}; known: {', '.join(sorted(presets))}",
-            "vehicle_id",
+            "preset",
         ) from None
