@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.errors import GeoError
+from planning.errors import InfeasibleError, PlanningError, SolverError
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,19 @@ def add_exception_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("internal error", "internal_error"), 500)
 
     app.add_exception_handler(DomainError, domain)
+
+    async def planning(_: Request, exc: Exception) -> JSONResponse:
+        code = (
+            "infeasible"
+            if isinstance(exc, InfeasibleError)
+            else "solver_not_optimal"
+            if isinstance(exc, SolverError)
+            else _geo_code(cast(GeoError, exc))
+        )
+        return JSONResponse(error_body(str(exc), code), status_code=422)
+
     app.add_exception_handler(GeoError, geo)
+    app.add_exception_handler(PlanningError, planning)
     app.add_exception_handler(RequestValidationError, validation)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(Exception, unexpected)

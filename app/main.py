@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api.auth import token_digest
-from app.api.routes import health, layers, route, stations
+from app.api.routes import health, layers, route, scenarios, stations
 from app.db.session import (
     make_async_engine,
     make_sessionmaker,
@@ -17,6 +17,7 @@ from app.db.session import (
     resolve_database_url,
 )
 from app.errors import add_exception_handlers
+from app.services.planning import PlanningJobs
 from app.settings import Settings, get_settings
 
 
@@ -36,9 +37,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = make_async_engine(url)
         app.state.sync_engine = make_sync_engine(url)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
+        app.state.planning_jobs = PlanningJobs()
         try:
             yield
         finally:
+            await app.state.planning_jobs.shutdown()
             await app.state.engine.dispose()
             app.state.sync_engine.dispose()
 
@@ -57,4 +60,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stations.router)
     app.include_router(layers.router)
     app.include_router(route.router)
+    app.include_router(scenarios.router)
     return app

@@ -280,3 +280,20 @@ def cell_areas_km2(cells: CellArray) -> FloatArray:
         dtype=np.float64,
         count=len(cells),
     )
+
+
+def parents(cells: CellArray, resolution: int) -> CellArray:
+    """The parent of each cell at a coarser ``resolution``.
+
+    Examples
+    --------
+    >>> cells_to_str(parents(str_to_cells(["8820a52d21fffff"]), 6))
+    ['8620a52d7ffffff']
+    """
+    check_resolution(resolution)
+    f = h3i.cell_to_parent
+    return np.fromiter(
+        (f(c, resolution) for c in np.asarray(cells, dtype=np.int64).tolist()),
+        dtype=np.int64,
+        count=len(cells),
+    )

@@ -30,10 +30,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.ops import unary_union
+from shapely.ops import substring, unary_union
 
 from geo.crs import WGS84
 from geo.errors import MissingCrsError
+from planning.candidates import along_roads
 from planning.config import (
     CorridorRule,
     CoverageConfig,
@@ -151,6 +152,8 @@ class PlanConfig:
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     corridor_rules: tuple[str, ...] = ("afir", "nevi", "uz")
     custom_rule: CorridorRule | None = None
+    candidate_sources: tuple[str, ...] = ("imported", "roads")
+    road_candidate_kw: float = 150.0
     main_road_classes: tuple[str, ...] = (
         "international",
         "national",
@@ -172,7 +175,7 @@ class PlanResult:
     scores: ScoreResult | None
     selection: SelectionResult | None
     corridors: tuple[CorridorAudit, ...]
-    corridor_proposals: gpd.GeoDataFrame
+    corridor_features: gpd.GeoDataFrame
     notes: tuple[str, ...]
 
 
@@ -253,11 +256,21 @@ def run_corridors(
     main_classes: Sequence[str],
     crs: object,
 ) -> tuple[tuple[CorridorAudit, ...], gpd.GeoDataFrame]:
-    """Audit every main road (grouped by ``ref``) under each rule."""
+    """Audit every main road (grouped by ``ref``) under each rule.
+
+    Returns
+    -------
+    audits, features
+        One audit per road part and rule, and a GeoDataFrame (EPSG:4326) with
+        ``kind`` (``"gap"``: the stretch as a line, ``"proposed"``: a new pool
+        as a point), ``road``, ``rule``, ``start_km``, ``end_km``.
+    """
     main = roads[roads["road_class"].isin(list(main_classes))]
     if len(main) == 0:
         empty = gpd.GeoDataFrame(
-            {"road": [], "rule": [], "km": []}, geometry=[], crs=WGS84
+            {"kind": [], "road": [], "rule": [], "start_km": [], "end_km": []},
+            geometry=[],
+            crs=WGS84,
         )
         return (), empty
     main_m = main.to_crs(crs)
@@ -270,7 +283,7 @@ def run_corridors(
         else pd.Series([""] * len(main_m))
     )
     audits: list[CorridorAudit] = []
-    rows: list[tuple[str, str, float, shapely.Geometry]] = []
+    rows: list[tuple[str, str, str, float, float, shapely.Geometry]] = []
     for ref in sorted(set(refs)):
         parts = list(main_m.geometry[refs.values == ref])
         lines: list[shapely.LineString] = []
@@ -286,15 +299,24 @@ def run_corridors(
             for rule in rules:
                 a = audit_road(line, sx, sy, pkw, rule, name=label)
                 audits.append(a)
+                for gap in a.gaps:
+                    piece = substring(line, gap.start_km * 1000.0, gap.end_km * 1000.0)
+                    rows.append(
+                        ("gap", label, rule.name, gap.start_km, gap.end_km, piece)
+                    )
                 for km, (x, y) in zip(a.proposed_km, a.proposed_xy_m, strict=True):
-                    rows.append((label, rule.name, float(km), shapely.Point(x, y)))
+                    rows.append(
+                        ("proposed", label, rule.name, km, km, shapely.Point(x, y))
+                    )
     props = gpd.GeoDataFrame(
         {
-            "road": [r[0] for r in rows],
-            "rule": [r[1] for r in rows],
-            "km": [r[2] for r in rows],
+            "kind": [r[0] for r in rows],
+            "road": [r[1] for r in rows],
+            "rule": [r[2] for r in rows],
+            "start_km": [float(r[3]) for r in rows],
+            "end_km": [float(r[4]) for r in rows],
         },
-        geometry=[r[3] for r in rows],
+        geometry=[r[5] for r in rows],
         crs=crs,
     ).to_crs(WGS84)
     return tuple(audits), props
@@ -356,6 +378,16 @@ def run_plan(
     )
     step("scores", 3)
     cands = check_gdf(inputs.candidates, "candidates", ["power_kw"], _POINT)
+    if "imported" not in config.candidate_sources:
+        cands = cands.iloc[0:0]
+    if "roads" in config.candidate_sources:
+        roads_all = check_gdf(inputs.roads, "roads", ["road_class"], _LINE)
+        gen = along_roads(
+            grid, roads_all, config.main_road_classes, config.road_candidate_kw
+        )
+        cands = gpd.GeoDataFrame(
+            pd.concat([cands, gen], ignore_index=True), geometry="geometry", crs=WGS84
+        )
     if len(cands):
         inside = shapely.contains_xy(area, *_xy(cands))
         if (~inside).any():
@@ -394,7 +426,7 @@ def run_plan(
         scores=scores,
         selection=selection,
         corridors=corridors,
-        corridor_proposals=props,
+        corridor_features=props,
         notes=tuple(notes),
     )
 

@@ -10,6 +10,8 @@ want_test=0
 apt_pkgs=()
 ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || apt_pkgs+=(postgresql-15-postgis-3)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_pkgs+=(postgresql-15)
+# Leaflet JS/CSS embedded into offline planning reports (no CDN, no tiles).
+[ -f /usr/share/javascript/leaflet/leaflet.js ] || apt_pkgs+=(libjs-leaflet)
 if [ "$want_test" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_pkgs+=(chromium fonts-dejavu-core); fi
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${apt_pkgs[*]}"

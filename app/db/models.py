@@ -387,6 +387,84 @@ class Scenario(Timestamps, Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     input_hash: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    input_versions: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ScenarioH3Cell(Base):
+    """Demand and coverage of one H3 cell in a scenario.
+
+    ``h3`` is the canonical 15-character hexadecimal cell (see ``geo.h3``);
+    distances are NULL when no charger exists.
+    """
+
+    __tablename__ = "scenario_h3_cell"
+    __table_args__ = (PrimaryKeyConstraint("scenario_id", "h3"),)
+
+    scenario_id: Mapped[int] = mapped_column(
+        ForeignKey("scenario.id", ondelete="CASCADE")
+    )
+    h3: Mapped[str] = mapped_column(String(15))
+    population: Mapped[float]
+    demand_kwh_day: Mapped[float]
+    traffic_km: Mapped[float]
+    distance_m: Mapped[float | None]
+    minutes: Mapped[float | None]
+    covered: Mapped[bool] = mapped_column(Boolean)
+    covered_planned: Mapped[bool] = mapped_column(Boolean)
+    underserved: Mapped[bool] = mapped_column(Boolean)
+
+
+class ScenarioCandidate(Base):
+    """A scored candidate site of a scenario, with its explained score."""
+
+    __tablename__ = "scenario_candidate"
+    __table_args__ = (
+        Index("ix_scenario_candidate_scenario_rank", "scenario_id", "rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario_id: Mapped[int] = mapped_column(
+        ForeignKey("scenario.id", ondelete="CASCADE")
+    )
+    candidate_site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("candidate_site.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    power_kw: Mapped[float]
+    cost_uzs: Mapped[int] = mapped_column(BigInteger)
+    score: Mapped[float]
+    rank: Mapped[int] = mapped_column(Integer)
+    selected: Mapped[bool] = mapped_column(Boolean)
+    selection_order: Mapped[int | None] = mapped_column(Integer)
+    grid_ok: Mapped[bool] = mapped_column(Boolean)
+    substation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("grid_substation.id", ondelete="SET NULL")
+    )
+    breakdown: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    reasons: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    geom: Mapped[Any] = _geom("POINT")
+
+
+class ScenarioCorridor(Base):
+    """Corridor audit output: a gap (line) or a proposed pool (point)."""
+
+    __tablename__ = "scenario_corridor"
+    __table_args__ = (CheckConstraint("kind IN ('gap', 'proposed')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario_id: Mapped[int] = mapped_column(
+        ForeignKey("scenario.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(Text)
+    road: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(Text)
+    start_km: Mapped[float]
+    end_km: Mapped[float]
+    geom: Mapped[Any] = _geom("GEOMETRY")
 
 
 class LayerVersion(Base):

@@ -108,7 +108,12 @@ def test_nationwide_run_has_sane_totals(
     refs = {a.name for a in r.corridors}
     assert {"M39", "M37"} <= {n.split(" ")[0] for n in refs}
     assert all(a.length_km > 0 for a in r.corridors)
-    assert len(r.corridor_proposals) > 0
+    kinds = set(r.corridor_features["kind"])
+    assert kinds == {"gap", "proposed"}
+    gaps = r.corridor_features[r.corridor_features["kind"] == "gap"]
+    assert (gaps.geometry.geom_type == "LineString").all()
+    # generated candidates along main roads join the imported ones
+    assert (r.candidates["source"] == "generated:road").sum() > 100
 
 
 def test_one_region_and_bad_input(
