@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,10 +102,15 @@ def _serve(s: Settings, host: str | None, port: int | None) -> None:
         host=host or s.host,
         port=port or s.port,
         log_config=None,
-        ws_max_size=s.ocpp_max_frame_bytes,
+        # Frames up to 4x the OCPP limit reach the handler and get a CALLERROR;
+        # beyond that the socket is closed (1009) to protect the server.
+        ws_max_size=4 * s.ocpp_max_frame_bytes,
         ssl_certfile=s.tls_certfile,
         ssl_keyfile=s.tls_keyfile,
         ssl_ca_certs=s.tls_ca_certs,
+        # Security profile 3: with a CA configured, every TLS client must present a
+        # certificate it signed (uvicorn does not hand the certificate to the app).
+        ssl_cert_reqs=ssl.CERT_REQUIRED if s.tls_ca_certs else ssl.CERT_NONE,
     )
     Server(config).run()
 
@@ -120,6 +128,13 @@ def serve(
 def run(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    sim: Annotated[
+        bool,
+        typer.Option("--sim/--no-sim", help="Start a simulated fleet on demo stations"),
+    ] = True,
+    sim_n: Annotated[
+        int, typer.Option(help="Charge points in the simulated fleet", min=1)
+    ] = 20,
 ) -> None:
     """Set up and start everything: database, migrations, sample data, server.
 
@@ -135,10 +150,140 @@ def run(
         typer.echo(
             f"Quvvat on http://{host or s.host}:{port or s.port} (docs at /docs)"
         )
-        _serve(s, host, port)
+        fleet = (
+            _start_fleet(s, url, host or s.host, port or s.port, sim_n) if sim else None
+        )
+        try:
+            _serve(s, host, port)
+        finally:
+            if fleet is not None:
+                fleet.terminate()
+                fleet.wait(timeout=10)
     finally:
         if embedded:
             embedded_pg.stop(s.data_dir)
+
+
+def _start_fleet(
+    s: Settings, url: str, host: str, port: int, n: int
+) -> subprocess.Popen[bytes] | None:
+    """Provision passwords for ``n`` demo charge points and simulate them."""
+    from sqlalchemy import create_engine  # noqa: PLC0415
+
+    from app.services.charge_points import provision_demo_passwords  # noqa: PLC0415
+
+    engine = create_engine(url)
+    try:
+        creds = provision_demo_passwords(engine, n)
+    finally:
+        engine.dispose()
+    if not creds:
+        logger.warning("no demo charge points in the database: no simulated fleet")
+        return None
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    path = s.data_dir / "sim-credentials.json"
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(creds))
+    typer.echo(
+        f"simulated fleet: {len(creds)} demo charge points (--no-sim turns it off)"
+    )
+    return subprocess.Popen(  # noqa: S603  # our own interpreter and module
+        [
+            sys.executable, "-c", "from app.cli import main; main()", "simulate",
+            "--credentials", str(path), "--n", str(len(creds)), "--protocol", "mixed",
+            "--url", f"ws://{host}:{port}/ocpp", "--transacting", "0.3",
+            "--meter-interval", "10", "--heartbeat", str(s.ocpp_heartbeat_interval_s),
+        ]
+    )  # fmt: skip
+
+
+@cli.command()
+def simulate(
+    url: Annotated[
+        str, typer.Option(help="OCPP endpoint, without the charge point id")
+    ] = ("ws://127.0.0.1:8000/ocpp"),
+    n: Annotated[int, typer.Option(help="Number of charge points", min=1)] = 100,
+    protocol: Annotated[
+        str, typer.Option(help="ocpp1.6, ocpp2.0.1 or mixed (alternating)")
+    ] = "ocpp2.0.1",
+    password: Annotated[
+        str | None, typer.Option(help="Basic-auth password for all")
+    ] = None,
+    credentials: Annotated[
+        Path | None,
+        typer.Option(help="JSON file {charge point id: password}; ids come from it"),
+    ] = None,
+    prefix: Annotated[
+        str, typer.Option(help="Id prefix when no credentials file")
+    ] = "SIM",
+    transacting: Annotated[
+        float,
+        typer.Option(help="Share of charge points running sessions", min=0, max=1),
+    ] = 0.3,
+    meter_interval: Annotated[
+        float, typer.Option(help="Seconds between meter values")
+    ] = 10.0,
+    heartbeat: Annotated[float, typer.Option(help="Seconds between heartbeats")] = 60.0,
+    session_minutes: Annotated[float, typer.Option(help="Length of a session")] = 30.0,
+    duration: Annotated[
+        float, typer.Option(help="Stop after this many seconds (0: Ctrl-C)")
+    ] = 0.0,
+    flood: Annotated[
+        bool,
+        typer.Option(
+            help="Transacting ones send meter values back to back (load test)"
+        ),
+    ] = False,
+    ramp: Annotated[
+        float, typer.Option(help="New connections per second", min=1)
+    ] = 200.0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON")
+    ] = False,
+) -> None:
+    """Run a simulated charge point fleet (OCPP 1.6J / 2.0.1) against a central system."""
+    import asyncio  # noqa: PLC0415
+
+    from app.sim.fleet import FleetConfig, run_fleet, summary  # noqa: PLC0415
+
+    _settings()
+    protocols = {
+        "ocpp1.6": ["ocpp1.6"],
+        "ocpp2.0.1": ["ocpp2.0.1"],
+        "mixed": ["ocpp1.6", "ocpp2.0.1"],
+    }
+    if protocol not in protocols:
+        raise typer.BadParameter(
+            f"use one of {', '.join(protocols)}", param_hint="--protocol"
+        )
+    passwords: dict[str, str] = {}
+    if credentials is not None:
+        try:
+            passwords = dict(json.loads(credentials.read_text()))
+        except (OSError, ValueError) as e:
+            raise typer.BadParameter(f"cannot read {credentials}: {e}") from e
+        ids = list(passwords)[:n]
+    else:
+        ids = [f"{prefix}-{i:05d}" for i in range(1, n + 1)]
+        if password:
+            passwords = dict.fromkeys(ids, password)
+    cfg = FleetConfig(
+        url=url, ids=ids, protocols=protocols[protocol], passwords=passwords,
+        transacting=round(len(ids) * transacting), heartbeat_s=heartbeat,
+        meter_interval_s=meter_interval, session_s=session_minutes * 60, duration_s=duration,
+        flood=flood, ramp_per_s=ramp,
+    )  # fmt: skip
+    typer.echo(
+        f"simulating {len(ids)} charge points ({protocol}) against {url}", err=True
+    )
+    try:
+        report = asyncio.run(run_fleet(cfg))
+    except KeyboardInterrupt:
+        return
+    out = summary(report)
+    typer.echo(
+        json.dumps(out) if json_out else "\n".join(f"{k}: {v}" for k, v in out.items())
+    )
 
 
 @contextmanager

@@ -9,7 +9,18 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.api.auth import token_digest
-from app.api.routes import health, layers, route, scenarios, stations
+from app.api.routes import (
+    charge_points,
+    commands,
+    health,
+    id_tokens,
+    layers,
+    live,
+    route,
+    scenarios,
+    sessions,
+    stations,
+)
 from app.db.session import (
     make_async_engine,
     make_sessionmaker,
@@ -17,7 +28,10 @@ from app.db.session import (
     resolve_database_url,
 )
 from app.errors import add_exception_handlers
+from app.live import LiveBus
+from app.ocpp import server as ocpp_server
 from app.services.planning import PlanningJobs
+from app.services.registry import ConnectionRegistry
 from app.settings import Settings, get_settings
 
 
@@ -38,9 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sync_engine = make_sync_engine(url)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.planning_jobs = PlanningJobs()
+        await ocpp_server.start_runtime(app, settings)
         try:
             yield
         finally:
+            await ocpp_server.stop_runtime(app)
             await app.state.planning_jobs.shutdown()
             await app.state.engine.dispose()
             app.state.sync_engine.dispose()
@@ -53,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_route_id,
     )
     app.state.settings = settings
+    app.state.live = LiveBus()
+    app.state.registry = ConnectionRegistry()
     secret = settings.admin_token.get_secret_value()
     app.state.admin_token_digest = token_digest(secret) if secret else ""
     add_exception_handlers(app)
@@ -61,4 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(layers.router)
     app.include_router(route.router)
     app.include_router(scenarios.router)
+    app.include_router(charge_points.router)
+    app.include_router(commands.router)
+    app.include_router(sessions.router)
+    app.include_router(id_tokens.router)
+    app.include_router(live.router)
+    app.include_router(ocpp_server.router)
     return app

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.services.registry import ConnectionRegistry
 from app.settings import Settings
 
 
@@ -30,3 +31,17 @@ def _sync_engine(request: Request) -> Engine:
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SyncEngineDep = Annotated[Engine, Depends(_sync_engine)]
+
+
+def _maker(request: Request) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+def _registry(request: Request) -> ConnectionRegistry:
+    registry: ConnectionRegistry = request.app.state.registry
+    return registry
+
+
+MakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(_maker)]
+RegistryDep = Annotated[ConnectionRegistry, Depends(_registry)]

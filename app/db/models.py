@@ -199,6 +199,13 @@ class ChargePoint(Timestamps, Base):
     connected: Mapped[bool] = mapped_column(Boolean, server_default="false")
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     source: Mapped[str] = mapped_column(Text, server_default="import")
+    firmware_status: Mapped[str | None] = mapped_column(Text)
+    firmware_status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    diagnostics_status: Mapped[str | None] = mapped_column(Text)
+    diagnostics_status_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True)
+    )
+    local_list_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
     site: Mapped[Site | None] = relationship(back_populates="charge_points")
     evses: Mapped[list[Evse]] = relationship(
@@ -221,6 +228,7 @@ class Evse(Base):
     )
     evse_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), server_default="Unknown")
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     charge_point: Mapped[ChargePoint] = relationship(back_populates="evses")
     connectors: Mapped[list[Connector]] = relationship(
@@ -259,6 +267,16 @@ class StatusEvent(Base):
     __tablename__ = "status_event"
     __table_args__ = (
         Index("ix_status_event_cp_time", "charge_point_id", "occurred_at"),
+        # A retried (offline-queued) notification is stored once.
+        UniqueConstraint(
+            "charge_point_id",
+            "evse_id",
+            "connector_id",
+            "status",
+            "occurred_at",
+            name="uq_status_event_sample",
+            postgresql_nulls_not_distinct=True,
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -687,6 +705,34 @@ class OcppMessage(Base):
     at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class OcppCommand(Base):
+    """An operator command sent to a charge point, with its answer."""
+
+    __tablename__ = "ocpp_command"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('sent', 'answered', 'error', 'timeout')", name="status"
+        ),
+        Index("ix_ocpp_command_cp_at", "charge_point_id", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(
+        ForeignKey("charge_point.id", ondelete="CASCADE")
+    )
+    action: Mapped[str] = mapped_column(Text)
+    request: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), server_default="sent")
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error_code: Mapped[str | None] = mapped_column(Text)
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ImportRun(Base):

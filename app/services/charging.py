@@ -1,0 +1,719 @@
+"""Charging use cases behind the OCPP handlers: provisioning, status, tokens,
+transactions and telemetry. Each function is one unit of work that commits
+before it returns, so a handler answers only what is stored.
+
+Exactly once: every write is keyed by what the charge point sends (transaction
+ids, timestamps, sample keys), so a retried or replayed message changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.models import (
+    ChargePoint,
+    Evse,
+    IdToken,
+    MeterValue,
+    Region,
+    Site,
+    StatusEvent,
+    Transaction,
+)
+from app.live import LiveBus
+from app.services.group_commit import GroupCommitter
+from app.services.pricing import SessionToPrice, price_session
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
+# A 1.6 StartTransaction stamped this long before we receive it was queued offline.
+_OFFLINE_SKEW: Final = timedelta(minutes=5)
+BUSY: Final = frozenset(
+    {"Charging", "Occupied", "Preparing", "SuspendedEV", "SuspendedEVSE", "Finishing"}
+)
+
+
+@dataclass(slots=True)
+class OcppContext:
+    """Shared resources of the OCPP services (one per app)."""
+
+    maker: async_sessionmaker[AsyncSession]
+    bus: LiveBus
+    committer: GroupCommitter
+    settings: Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A charge point as the handshake and live events need it."""
+
+    id: str
+    password_hash: str | None
+    security_profile: int
+    registration_status: str
+    site_id: int | None
+    operator_id: int | None
+    region_iso: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sampled value, as reported (value already scaled by any multiplier)."""
+
+    measured_at: datetime
+    measurand: str
+    value: Decimal
+    unit: str | None = None
+    phase: str | None = None
+    context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenVerdict:
+    status: str  # Accepted, Blocked, Expired, Invalid (1.6) / + Unknown (2.0.1)
+    expires_at: datetime | None = None
+    parent_id_tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartResult:
+    transaction_pk: int
+    verdict: TokenVerdict
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEventResult:
+    transaction_pk: int
+    active: bool
+    verdict: TokenVerdict | None
+    cost_uzs: int | None = None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def utcnow_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+async def data_transfer(
+    ctx: OcppContext,  # noqa: ARG001  # kept for a future vendor-specific store
+    charge_point_id: str,
+    *,
+    vendor_id: str,
+    message_id: str | None,
+    data: str | None,
+) -> None:
+    """Vendor data: kept in the raw message log; noted here."""
+    logger.info(
+        "DataTransfer from %s: vendor %s message %s (%d chars)",
+        charge_point_id,
+        vendor_id,
+        message_id,
+        len(data or ""),
+    )
+
+
+def utc(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------- identity & connection
+
+
+async def identity(ctx: OcppContext, charge_point_id: str) -> Identity | None:
+    async with ctx.maker() as db:
+        row = (
+            await db.execute(
+                select(
+                    ChargePoint.id,
+                    ChargePoint.password_hash,
+                    ChargePoint.security_profile,
+                    ChargePoint.registration_status,
+                    ChargePoint.site_id,
+                    Site.operator_id,
+                    Region.iso_code,
+                )
+                .outerjoin(Site, Site.id == ChargePoint.site_id)
+                .outerjoin(Region, Region.id == Site.region_id)
+                .where(ChargePoint.id == charge_point_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    return Identity(*row)
+
+
+def _event(
+    ident: Identity | None,
+    charge_point_id: str,
+    *,
+    type_: str,
+    status: str,
+    station_status: str,
+    at: datetime,
+    evse_id: int | None = None,
+    connector_id: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "type": type_,
+        "charge_point_id": charge_point_id,
+        "site_id": ident.site_id if ident else None,
+        "operator_id": ident.operator_id if ident else None,
+        "region_iso": ident.region_iso if ident else None,
+        "evse_id": evse_id,
+        "connector_id": connector_id,
+        "status": status,
+        "station_status": station_status,
+        "at": at.isoformat(),
+        **extra,
+    }
+
+
+def station_status(connected: bool, evse_statuses: list[str]) -> str:
+    """One word for the map, in the order of the ``station_summary`` view:
+    offline > available > charging > faulted > unavailable > unknown."""
+    if not connected:
+        return "offline"
+    if any(s == "Available" for s in evse_statuses):
+        return "available"
+    if any(s in BUSY for s in evse_statuses):
+        return "charging"
+    if any(s == "Faulted" for s in evse_statuses):
+        return "faulted"
+    if any(s in ("Unavailable", "Reserved") for s in evse_statuses):
+        return "unavailable"
+    return "unknown"
+
+
+async def _station_status(db: AsyncSession, charge_point_id: str) -> str:
+    connected = await db.scalar(
+        select(ChargePoint.connected).where(ChargePoint.id == charge_point_id)
+    )
+    statuses = (
+        await db.scalars(
+            select(Evse.status).where(Evse.charge_point_id == charge_point_id)
+        )
+    ).all()
+    return station_status(bool(connected), list(statuses))
+
+
+async def connected(ctx: OcppContext, charge_point_id: str, protocol: str) -> None:
+    now = datetime.now(UTC)
+    async with ctx.maker() as db, db.begin():
+        await db.execute(
+            update(ChargePoint)
+            .where(ChargePoint.id == charge_point_id)
+            .values(connected=True, protocol=protocol, last_seen_at=now)
+        )
+        st = await _station_status(db, charge_point_id)
+    ident = await identity(ctx, charge_point_id)
+    ctx.bus.publish(
+        _event(
+            ident,
+            charge_point_id,
+            type_="connection",
+            status="online",
+            station_status=st,
+            at=now,
+        )
+    )
+
+
+async def disconnected(ctx: OcppContext, charge_point_id: str) -> None:
+    now = datetime.now(UTC)
+    async with ctx.maker() as db, db.begin():
+        await db.execute(
+            update(ChargePoint)
+            .where(ChargePoint.id == charge_point_id)
+            .values(connected=False)
+        )
+    ident = await identity(ctx, charge_point_id)
+    ctx.bus.publish(
+        _event(
+            ident,
+            charge_point_id,
+            type_="connection",
+            status="offline",
+            station_status="offline",
+            at=now,
+        )
+    )
+
+
+async def mark_all_disconnected(maker: async_sessionmaker[AsyncSession]) -> None:
+    """At start-up nobody is connected to this (only) node yet."""
+    async with maker() as db, db.begin():
+        await db.execute(
+            update(ChargePoint)
+            .where(ChargePoint.connected.is_(True))
+            .values(connected=False)
+        )
+
+
+# ---------------------------------------------------------------- provisioning
+
+
+async def boot(
+    ctx: OcppContext,
+    charge_point_id: str,
+    *,
+    vendor: str,
+    model: str,
+    serial_number: str | None,
+    firmware_version: str | None,
+    protocol: str,
+) -> str:
+    """Store what the charge point says it is; return Accepted, Pending or Rejected."""
+    policy = ctx.settings.ocpp_unknown_charge_point
+    new_status = {"pending": "Pending", "rejected": "Rejected", "accepted": "Accepted"}[
+        policy
+    ]
+    now = datetime.now(UTC)
+    async with ctx.maker() as db, db.begin():
+        stmt = insert(ChargePoint).values(
+            id=charge_point_id,
+            vendor=vendor,
+            model=model,
+            serial_number=serial_number,
+            firmware_version=firmware_version,
+            protocol=protocol,
+            registration_status=new_status,
+            security_profile=0,
+            source="ocpp",
+            connected=True,
+            last_seen_at=now,
+        )
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[ChargePoint.id],
+            set_={
+                "vendor": stmt.excluded.vendor,
+                "model": stmt.excluded.model,
+                "serial_number": stmt.excluded.serial_number,
+                "firmware_version": stmt.excluded.firmware_version,
+                "protocol": stmt.excluded.protocol,
+                "connected": True,
+                "last_seen_at": now,
+            },
+        ).returning(ChargePoint.registration_status)
+        status = str((await db.execute(upsert)).scalar_one())
+    if status != "Accepted":
+        logger.info("boot of %s answered %s", charge_point_id, status)
+    return status
+
+
+async def heartbeat(ctx: OcppContext, charge_point_id: str) -> datetime:
+    now = datetime.now(UTC)
+    await ctx.committer.seen(charge_point_id, now)
+    return now
+
+
+async def status_notification(
+    ctx: OcppContext,
+    charge_point_id: str,
+    *,
+    evse_id: int,
+    connector_id: int | None,
+    status: str,
+    occurred_at: datetime,
+    error_code: str | None = None,
+    info: str | None = None,
+    v16_connector: bool = False,
+) -> None:
+    """History row (once), current EVSE/connector status (never older), live event.
+
+    With ``v16_connector`` the 1.6 ``connectorId`` in ``evse_id`` is mapped onto
+    the N-th stored connector of the charge point (EVSE, connector order), or onto
+    EVSE N / connector 1 when the charge point has fewer stored connectors.
+    """
+    occurred_at = utc(occurred_at)
+    async with ctx.maker() as db, db.begin():
+        if v16_connector and evse_id >= 1:
+            mapped = (
+                await db.execute(
+                    text(
+                        "SELECT e.evse_id, c.connector_id FROM connector c"
+                        " JOIN evse e ON e.id = c.evse_pk WHERE e.charge_point_id = :cp"
+                        " ORDER BY e.evse_id, c.connector_id OFFSET :n LIMIT 1"
+                    ),
+                    {"cp": charge_point_id, "n": evse_id - 1},
+                )
+            ).first()
+            if mapped is not None:
+                evse_id, connector_id = int(mapped[0]), int(mapped[1])
+        inserted = (
+            await db.execute(
+                insert(StatusEvent)
+                .values(
+                    charge_point_id=charge_point_id,
+                    evse_id=evse_id,
+                    connector_id=connector_id,
+                    status=status,
+                    error_code=error_code,
+                    info=info,
+                    occurred_at=occurred_at,
+                )
+                .on_conflict_do_nothing()
+                .returning(StatusEvent.id)
+            )
+        ).first()
+        if evse_id >= 1:
+            stmt = insert(Evse).values(
+                charge_point_id=charge_point_id,
+                evse_id=evse_id,
+                status=status,
+                status_at=occurred_at,
+            )
+            await db.execute(
+                stmt.on_conflict_do_update(
+                    constraint="uq_evse_cp_evse",
+                    set_={
+                        "status": stmt.excluded.status,
+                        "status_at": stmt.excluded.status_at,
+                    },
+                    where=(Evse.status_at.is_(None))
+                    | (Evse.status_at <= stmt.excluded.status_at),
+                )
+            )
+            await db.execute(
+                text(
+                    "UPDATE connector c SET status = :status, status_at = :at FROM evse e"
+                    " WHERE c.evse_pk = e.id AND e.charge_point_id = :cp AND e.evse_id = :evse"
+                    " AND (:conn IS NULL OR c.connector_id = :conn)"
+                    " AND (c.status_at IS NULL OR c.status_at <= :at)"
+                ),
+                {
+                    "status": status,
+                    "at": occurred_at,
+                    "cp": charge_point_id,
+                    "evse": evse_id,
+                    "conn": connector_id,
+                },
+            )
+        st = await _station_status(db, charge_point_id)
+    if inserted is None:
+        return  # a retry of something already stored and announced
+    ident = await identity(ctx, charge_point_id)
+    ctx.bus.publish(
+        _event(
+            ident,
+            charge_point_id,
+            type_="status",
+            status=status,
+            station_status=st,
+            at=occurred_at,
+            evse_id=evse_id,
+            connector_id=connector_id,
+            error_code=error_code,
+        )
+    )
+
+
+async def device_status(
+    ctx: OcppContext, charge_point_id: str, *, kind: str, status: str
+) -> None:
+    """Firmware (``kind='firmware'``) or diagnostics/log upload progress."""
+    now = datetime.now(UTC)
+    values: dict[str, Any] = (
+        {"firmware_status": status, "firmware_status_at": now}
+        if kind == "firmware"
+        else {"diagnostics_status": status, "diagnostics_status_at": now}
+    )
+    async with ctx.maker() as db, db.begin():
+        await db.execute(
+            update(ChargePoint)
+            .where(ChargePoint.id == charge_point_id)
+            .values(**values)
+        )
+        await db.execute(
+            insert(StatusEvent)
+            .values(
+                charge_point_id=charge_point_id,
+                status=status[:24],
+                info=kind,
+                occurred_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+    ident = await identity(ctx, charge_point_id)
+    ctx.bus.publish(
+        _event(
+            ident,
+            charge_point_id,
+            type_=kind,
+            status=status,
+            station_status="online",
+            at=now,
+        )
+    )
+
+
+# ---------------------------------------------------------------- authorization
+
+
+async def _verdict(db: AsyncSession, token: str, now: datetime) -> TokenVerdict:
+    row = await db.scalar(select(IdToken).where(IdToken.token == token))
+    if row is None:
+        return TokenVerdict("Invalid")
+    if row.status != "Accepted":
+        return TokenVerdict(row.status, row.expires_at, row.parent_id_tag)
+    if row.expires_at is not None and row.expires_at <= now:
+        return TokenVerdict("Expired", row.expires_at, row.parent_id_tag)
+    return TokenVerdict("Accepted", row.expires_at, row.parent_id_tag)
+
+
+async def authorize(ctx: OcppContext, token: str) -> TokenVerdict:
+    async with ctx.maker() as db:
+        return await _verdict(db, token, datetime.now(UTC))
+
+
+# ---------------------------------------------------------------- transactions
+
+
+def _meter_rows(
+    charge_point_id: str,
+    transaction_pk: int | None,
+    evse_id: int | None,
+    connector_id: int | None,
+    samples: list[Sample],
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "measured_at": utc(s.measured_at),
+            "charge_point_id": charge_point_id,
+            "transaction_id": transaction_pk,
+            "evse_id": evse_id,
+            "connector_id": connector_id,
+            "measurand": s.measurand,
+            "phase": s.phase,
+            "context": s.context,
+            "unit": s.unit,
+            "value": s.value,
+        }
+        for s in samples
+    ]
+
+
+async def meter_values(
+    ctx: OcppContext,
+    charge_point_id: str,
+    *,
+    evse_id: int | None,
+    connector_id: int | None,
+    transaction_pk: int | None,
+    samples: list[Sample],
+    seq_no: int | None = None,
+) -> None:
+    """Telemetry through group commit; returns after the COMMIT."""
+    rows = _meter_rows(charge_point_id, transaction_pk, evse_id, connector_id, samples)
+    await ctx.committer.meter_values(rows, transaction_pk=transaction_pk, seq_no=seq_no)
+
+
+async def _insert_samples(
+    db: AsyncSession, ctx: OcppContext, rows: list[dict[str, Any]]
+) -> None:
+    if rows:
+        await ctx.committer.ensure_partitions(rows)
+        await db.execute(insert(MeterValue).on_conflict_do_nothing(), rows)
+
+
+async def _energy_bounds_wh(
+    db: AsyncSession, transaction_pk: int
+) -> tuple[int | None, int | None]:
+    row = (
+        await db.execute(
+            text(
+                "SELECT min(v), max(v) FROM (SELECT CASE WHEN unit = 'kWh' THEN value * 1000"
+                " ELSE value END AS v FROM meter_value WHERE transaction_id = :tx"
+                " AND measurand = :m AND phase IS NULL) s"
+            ),
+            {"tx": transaction_pk, "m": ENERGY_REGISTER},
+        )
+    ).one()
+    return (
+        int(row[0]) if row[0] is not None else None,
+        int(row[1]) if row[1] is not None else None,
+    )
+
+
+async def _finish(db: AsyncSession, ctx: OcppContext, tx: Transaction) -> None:
+    """Energy, duration and cost of a stopped session."""
+    if tx.stopped_at is None:
+        return
+    if tx.meter_start_wh is None or tx.meter_stop_wh is None:
+        lo, hi = await _energy_bounds_wh(db, tx.id)
+        tx.meter_start_wh = tx.meter_start_wh if tx.meter_start_wh is not None else lo
+        tx.meter_stop_wh = tx.meter_stop_wh if tx.meter_stop_wh is not None else hi
+    if tx.meter_start_wh is not None and tx.meter_stop_wh is not None:
+        tx.energy_wh = max(tx.meter_stop_wh - tx.meter_start_wh, 0)
+    site_id = await db.scalar(
+        select(ChargePoint.site_id).where(ChargePoint.id == tx.charge_point_id)
+    )
+    price = await price_session(
+        db,
+        SessionToPrice(
+            charge_point_id=tx.charge_point_id,
+            site_id=site_id,
+            connector_id=tx.connector_id,
+            started_at=tx.started_at,
+            stopped_at=tx.stopped_at,
+            energy_wh=tx.energy_wh or 0,
+            flat_uzs_per_kwh=ctx.settings.flat_tariff_uzs_per_kwh,
+        ),
+    )
+    tx.cost_uzs = price.cost_uzs
+    tx.tariff_id = price.tariff_id
+    tx.status = "completed"
+
+
+async def start_transaction_v16(
+    ctx: OcppContext,
+    charge_point_id: str,
+    *,
+    connector_id: int,
+    id_tag: str,
+    meter_start_wh: int,
+    timestamp: datetime,
+) -> StartResult:
+    """Create the session once; a retried StartTransaction gets the same id back."""
+    timestamp = utc(timestamp)
+    now = datetime.now(UTC)
+    uid = f"{connector_id}@{timestamp.isoformat()}#{meter_start_wh}"
+    async with ctx.maker() as db, db.begin():
+        verdict = await _verdict(db, id_tag, now)
+        stmt = insert(Transaction).values(
+            charge_point_id=charge_point_id,
+            transaction_uid=uid,
+            evse_id=connector_id,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            status="active",
+            started_at=timestamp,
+            meter_start_wh=meter_start_wh,
+            offline=timestamp < now.replace(microsecond=0) - _OFFLINE_SKEW,
+        )
+        upsert = stmt.on_conflict_do_update(
+            constraint="uq_transaction_cp_uid", set_={"id_tag": stmt.excluded.id_tag}
+        ).returning(Transaction.id)
+        pk = int((await db.execute(upsert)).scalar_one())
+    return StartResult(pk, verdict)
+
+
+async def stop_transaction_v16(
+    ctx: OcppContext,
+    charge_point_id: str,
+    *,
+    transaction_pk: int,
+    meter_stop_wh: int,
+    timestamp: datetime,
+    reason: str | None,
+    id_tag: str | None,
+    samples: list[Sample],
+) -> TokenVerdict | None:
+    timestamp = utc(timestamp)
+    async with ctx.maker() as db, db.begin():
+        tx = await db.scalar(
+            select(Transaction)
+            .where(
+                Transaction.id == transaction_pk,
+                Transaction.charge_point_id == charge_point_id,
+            )
+            .with_for_update()
+        )
+        rows = _meter_rows(
+            charge_point_id,
+            tx.id if tx else None,
+            tx.evse_id if tx else None,
+            tx.connector_id if tx else None,
+            samples,
+        )
+        await _insert_samples(db, ctx, rows)
+        if tx is None:
+            logger.warning(
+                "StopTransaction for unknown transaction %s from %s (acknowledged; samples kept)",
+                transaction_pk,
+                charge_point_id,
+            )
+        elif tx.stopped_at is None:
+            tx.stopped_at = timestamp
+            tx.meter_stop_wh = meter_stop_wh
+            tx.stop_reason = reason or "Local"
+            await _finish(db, ctx, tx)
+        verdict = await _verdict(db, id_tag, datetime.now(UTC)) if id_tag else None
+    return verdict
+
+
+async def transaction_event_v201(
+    ctx: OcppContext,
+    charge_point_id: str,
+    *,
+    event_type: str,
+    transaction_uid: str,
+    seq_no: int,
+    timestamp: datetime,
+    evse_id: int | None,
+    connector_id: int | None,
+    id_token: str | None,
+    offline: bool,
+    stopped_reason: str | None,
+    samples: list[Sample],
+) -> TransactionEventResult:
+    """Started/Updated/Ended in any order, any number of times: one session row."""
+    timestamp = utc(timestamp)
+    async with ctx.maker() as db, db.begin():
+        stmt = insert(Transaction).values(
+            charge_point_id=charge_point_id,
+            transaction_uid=transaction_uid,
+            evse_id=evse_id,
+            connector_id=connector_id,
+            id_tag=id_token,
+            status="active",
+            started_at=timestamp,
+            last_seq_no=seq_no,
+            offline=offline,
+        )
+        upsert = stmt.on_conflict_do_update(
+            constraint="uq_transaction_cp_uid",
+            set_={
+                "started_at": func.least(
+                    Transaction.started_at, stmt.excluded.started_at
+                ),
+                "last_seq_no": func.greatest(
+                    Transaction.last_seq_no, stmt.excluded.last_seq_no
+                ),
+                "evse_id": func.coalesce(Transaction.evse_id, stmt.excluded.evse_id),
+                "connector_id": func.coalesce(
+                    Transaction.connector_id, stmt.excluded.connector_id
+                ),
+                "id_tag": func.coalesce(Transaction.id_tag, stmt.excluded.id_tag),
+                "offline": Transaction.offline | stmt.excluded.offline,
+            },
+        ).returning(Transaction.id)
+        pk = int((await db.execute(upsert)).scalar_one())
+        tx = await db.get(Transaction, pk, with_for_update=True, populate_existing=True)
+        if tx is None:  # just upserted in this very transaction
+            raise RuntimeError(f"transaction {pk} vanished")
+        rows = _meter_rows(charge_point_id, pk, tx.evse_id, tx.connector_id, samples)
+        await _insert_samples(db, ctx, rows)
+        if event_type == "Ended" and tx.stopped_at is None:
+            tx.stopped_at = timestamp
+            tx.stop_reason = stopped_reason or "Local"
+            await _finish(db, ctx, tx)
+        elif tx.stopped_at is not None and rows:
+            # A late (replayed) sample of a finished session: recompute from all samples.
+            tx.meter_start_wh = tx.meter_stop_wh = None
+            await _finish(db, ctx, tx)
+        verdict = await _verdict(db, id_token, datetime.now(UTC)) if id_token else None
+        return TransactionEventResult(pk, tx.stopped_at is None, verdict, tx.cost_uzs)

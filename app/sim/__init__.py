@@ -1,0 +1,1 @@
+"""A simulated charge point fleet for demos, tests and benchmarks."""
