@@ -17,9 +17,10 @@ run: setup ## set up and start everything on the Uzbekistan sample data (Ctrl-C 
 test: ## set up from nothing, lint, then run the whole test suite
 	@scripts/setup.sh --test
 	$(MAKE) --no-print-directory lint
+	cd frontend && npm test --silent
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: ## ruff, format check, mypy --strict, import-linter
+lint: ## ruff, format check, mypy --strict, import-linter, tsc + biome
 	ruff check app geo planning tests bench sql/env.py
 	ruff format --check app geo planning tests bench sql/env.py
 	mypy

@@ -20,6 +20,8 @@ from app.api.routes import (
     scenarios,
     sessions,
     stations,
+    tiles,
+    web,
 )
 from app.db.session import (
     make_async_engine,
@@ -32,6 +34,7 @@ from app.live import LiveBus
 from app.ocpp import server as ocpp_server
 from app.services.planning import PlanningJobs
 from app.services.registry import ConnectionRegistry
+from app.services.tiles import TileCache
 from app.settings import Settings, get_settings
 
 
@@ -85,4 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(id_tokens.router)
     app.include_router(live.router)
     app.include_router(ocpp_server.router)
+    app.state.tile_cache = TileCache(settings.tile_cache_items)
+    app.include_router(tiles.router)
+    app.include_router(web.router)
+    web.mount_assets(app, settings.frontend_dist)
     return app

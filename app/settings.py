@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default=False,
         description="Allow an online OSM base map (default never reaches out)",
     )
+    tile_cache_items: int = Field(
+        default=4096, ge=0, description="Base-layer tiles kept in memory (0: none)"
+    )
+    frontend_dist: Path = Field(
+        default=ROOT / "frontend" / "dist", description="Built map app (npm run build)"
+    )
 
     @field_validator("database_url")
     @classmethod

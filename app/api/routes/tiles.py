@@ -1,0 +1,160 @@
+"""Vector tiles: ``GET /tiles/{layer}/{z}/{x}/{y}.pbf`` (Mapbox Vector Tile)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from app.api.auth import Anyone
+from app.api.deps import SessionDep
+from app.errors import InvalidInputError
+from app.services import tiles as tile_service
+
+router = APIRouter(tags=["tiles"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+_ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"description": "Unknown layer"},
+    422: {"description": "Tile out of range or bad filter"},
+}
+
+
+@dataclass
+class StationQuery:
+    """Filters of the ``stations`` layer; ignored by the other layers."""
+
+    status: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated statuses: available, charging, faulted, "
+            "unavailable, offline, unknown",
+            max_length=200,
+        ),
+    ] = None
+    connector_type: Annotated[
+        str | None,
+        Query(description="CCS2, GBT_DC, GBT_AC, CHADEMO or TYPE2", max_length=16),
+    ] = None
+    min_power_kw: Annotated[
+        float | None, Query(ge=0, le=1000, description="Minimum max power (kW)")
+    ] = None
+    operator: Annotated[
+        str | None, Query(max_length=200, description="Operator name")
+    ] = None
+    region: Annotated[
+        str | None,
+        Query(pattern=r"^UZ-[A-Z]{2}$", description="Region, ISO 3166-2 (e.g. UZ-TK)"),
+    ] = None
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Search in name, city and address"),
+    ] = None
+
+    def to_filter(self) -> tile_service.StationFilter:
+        statuses = None
+        if self.status:
+            statuses = tuple(s.strip() for s in self.status.split(",") if s.strip())
+            if not statuses:
+                raise InvalidInputError("status: empty list", "invalid_status")
+        return tile_service.StationFilter(
+            statuses=statuses,
+            connector_type=self.connector_type or None,
+            min_power_kw=self.min_power_kw,
+            operator=self.operator or None,
+            region=self.region,
+            q=self.q or None,
+        )
+
+
+class TileLayerInfo(BaseModel):
+    name: str
+    description: str
+    mvt_layers: list[str]
+    tiles: str
+
+
+@router.get("/tiles", summary="The tile layers and their URL templates")
+async def list_tile_layers(_: Anyone) -> list[TileLayerInfo]:
+    """Every layer served under ``/tiles/{layer}/{z}/{x}/{y}.pbf``."""
+    return [
+        TileLayerInfo(
+            name=name,
+            description=spec.description,
+            mvt_layers=list(spec.mvt_layers),
+            tiles=f"/tiles/{name}/{{z}}/{{x}}/{{y}}.pbf",
+        )
+        for name, spec in tile_service.LAYERS.items()
+    ]
+
+
+class TileJson(BaseModel):
+    """TileJSON 3.0.0, plus ``quvvat``: row count, demo row count, demo flag."""
+
+    tilejson: str = "3.0.0"
+    name: str
+    description: str
+    tiles: list[str]
+    minzoom: int = 0
+    maxzoom: int = tile_service.MAX_ZOOM
+    bounds: list[float] | None
+    vector_layers: list[dict[str, str]]
+    quvvat: dict[str, int | bool]
+
+
+@router.get(
+    "/tiles/{layer}.json",
+    summary="TileJSON of a layer with its extent",
+    responses={404: {"description": "Unknown layer"}},
+)
+async def tilejson(
+    request: Request, layer: str, session: SessionDep, _: Anyone
+) -> TileJson:
+    """Where the layer has data (``bounds``, lon/lat), how many rows, demo or not."""
+    summary = await tile_service.layer_summary(session, layer)
+    spec = tile_service.LAYERS[layer]
+    base = str(request.base_url).rstrip("/")
+    return TileJson(
+        name=layer,
+        description=spec.description,
+        tiles=[f"{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.pbf"],
+        bounds=list(summary.bounds) if summary.bounds else None,
+        vector_layers=[{"id": name} for name in spec.mvt_layers],
+        quvvat={
+            "count": summary.count,
+            "demo_count": summary.demo_count,
+            "demo": summary.demo_count > 0,
+        },
+    )
+
+
+@router.get(
+    "/tiles/{layer}/{z}/{x}/{y}.pbf",
+    summary="One vector tile of a layer",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}}, **_ERRORS},
+)
+async def get_tile(
+    request: Request,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    session: SessionDep,
+    stations: Annotated[StationQuery, Depends()],
+    _: Anyone,
+) -> Response:
+    """An MVT tile (EPSG:3857, extent 4096); an empty body for an empty tile."""
+    cache: tile_service.TileCache = request.app.state.tile_cache
+    tile = await tile_service.render_tile(
+        session, cache, layer, z, x, y, stations.to_filter()
+    )
+    live = layer == "stations"
+    return Response(
+        tile,
+        media_type=MVT,
+        headers={"Cache-Control": "no-cache" if live else "public, max-age=300"},
+    )

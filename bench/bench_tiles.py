@@ -1,0 +1,406 @@
+"""Tile benchmark: ``/tiles`` over HTTP vs the raw ST_AsMVT SQL, first paint, bundle.
+
+``python -m bench tiles [--quick]``
+
+* Loads the Uzbekistan sample into a fresh database, then 10,000 stations (with
+  charge points, EVSEs, connectors) and 100,000 cadastre parcels drawn with a
+  fixed seed around populated places (``--quick``: 2,000 and 20,000).
+* Baseline, same run, same tiles: the tile function called directly over psycopg
+  (``SELECT quvvat_tile_stations(z, x, y)`` etc.: the raw ST_AsMVT SQL) from the
+  same number of concurrent clients.
+* Measured: ``GET /tiles/{layer}/{z}/{x}/{y}.pbf`` on uvicorn (one process, as
+  ``make run`` starts it) with the in-memory tile cache switched off, so both
+  paths do the same database work. Closed loop for throughput (target >= 70 % of
+  raw), then an open loop at 200 requests/s for p95 (target <= 50 ms).
+* Navigation to first stations drawn in headless Chromium (target <= 2 s).
+* Bundle size of ``frontend/dist``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import math
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from app.db import migrate
+from app.services.sample import load_sample
+
+ROOT = Path(__file__).resolve().parents[1]
+# The machine's PostgreSQL (as the tests use it); the bench database is dropped after.
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres"
+CONCURRENCY = 8
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def _populate(dsn: str, n_sites: int, n_parcels: int) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT setseed(0.42)")
+        conn.execute(
+            """
+            CREATE TEMP TABLE anchor AS
+            SELECT row_number() OVER (ORDER BY id) AS k, ST_X(geom) AS lon, ST_Y(geom) AS lat
+            FROM city WHERE population >= 20000
+            """
+        )
+        conn.execute(
+            """
+            INSERT INTO site (ext_id, name, city, address, region_id, source, geom)
+            SELECT 'bench-' || i, 'Bench station ' || i, 'Bench', i || ' Bench street',
+                   NULL, 'demo',
+                   ST_SetSRID(ST_MakePoint(a.lon + (random() - 0.5) * 0.3,
+                                           a.lat + (random() - 0.5) * 0.2), 4326)
+            FROM generate_series(1, %s) i
+            JOIN anchor a ON a.k = 1 + i %% (SELECT count(*) FROM anchor)
+            """,
+            (n_sites,),
+        )
+        conn.execute(
+            """
+            INSERT INTO charge_point (id, site_id, vendor, protocol, source)
+            SELECT 'BENCH-' || id, id, 'Bench', 'ocpp1.6', 'demo'
+            FROM site WHERE ext_id LIKE 'bench-%%'
+            """
+        )
+        conn.execute(
+            """
+            INSERT INTO evse (charge_point_id, evse_id, status)
+            SELECT cp.id, e, 'Available' FROM charge_point cp, generate_series(1, 2) e
+            WHERE cp.id LIKE 'BENCH-%%'
+            """
+        )
+        conn.execute(
+            """
+            INSERT INTO connector (evse_pk, connector_id, type, max_power_kw, status)
+            SELECT e.id, 1, (ARRAY['CCS2','GBT_DC','GBT_AC','TYPE2','CHADEMO'])[1 + (e.id %% 5)],
+                   (ARRAY[120, 60, 7, 22, 50])[1 + (e.id %% 5)],
+                   (ARRAY['Available','Charging','Faulted','Unavailable'])[1 + (e.id %% 4)]
+            FROM evse e WHERE e.charge_point_id LIKE 'BENCH-%%'
+            """
+        )
+        conn.execute(
+            """
+            INSERT INTO cadastre_parcel (ext_id, land_use, owner_type, area_m2, source, geom)
+            SELECT 'bench-' || i,
+                   (ARRAY['commercial','industrial','residential','agricultural'])[1 + i %% 4],
+                   'state', 2000, 'demo',
+                   ST_Multi(ST_MakeEnvelope(x, y, x + 0.0006, y + 0.0004, 4326))
+            FROM (
+              SELECT i, a.lon + (random() - 0.5) * 0.2 AS x, a.lat + (random() - 0.5) * 0.15 AS y
+              FROM generate_series(1, %s) i
+              JOIN anchor a ON a.k = 1 + i %% (SELECT count(*) FROM anchor)
+            ) p
+            """,
+            (n_parcels,),
+        )
+        conn.execute("ANALYZE")
+
+
+def _tiles(dsn: str, rng: random.Random, n: int) -> list[tuple[str, int, int, int]]:
+    """A mix of station tiles (zoom 8-14) and parcel tiles (zoom 12-15) over data."""
+    with psycopg.connect(dsn) as conn:
+        sites = conn.execute(
+            "SELECT ST_X(geom), ST_Y(geom) FROM site ORDER BY id"
+        ).fetchall()
+        parcels = conn.execute(
+            "SELECT ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM cadastre_parcel "
+            "ORDER BY id LIMIT 20000"
+        ).fetchall()
+    out: set[tuple[str, int, int, int]] = set()
+    while len(out) < n:
+        if rng.random() < 0.6:
+            lon, lat = rng.choice(sites)
+            out.add(("stations", *_tile_of(lon, lat, rng.randint(8, 14))))
+        else:
+            lon, lat = rng.choice(parcels)
+            out.add(("parcels", *_tile_of(lon, lat, rng.randint(12, 15))))
+    return sorted(out)
+
+
+FUNCTIONS = {"stations": "quvvat_tile_stations", "parcels": "quvvat_tile_parcels"}
+
+
+def _raw_closed_loop(
+    dsn: str, tiles: list[tuple[str, int, int, int]], seconds: float
+) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def worker(offset: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            i = offset
+            while time.perf_counter() < stop:
+                layer, z, x, y = tiles[i % len(tiles)]
+                t0 = time.perf_counter()
+                conn.execute(
+                    f"SELECT {FUNCTIONS[layer]}(%s, %s, %s)", (z, x, y)
+                ).fetchone()
+                dt = time.perf_counter() - t0
+                with lock:
+                    latencies.append(dt)
+                i += CONCURRENCY
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(CONCURRENCY)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(latencies) / (time.perf_counter() - t0), latencies
+
+
+def _raw_open_loop(
+    dsn: str, tiles: list[tuple[str, int, int, int]], rate: float, seconds: float
+) -> list[float]:
+    """Requests scheduled at a fixed rate over a pool of connections; latency from
+    the scheduled time (so queueing counts)."""
+    n = int(rate * seconds)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+    counter = iter(range(n))
+    counter_lock = threading.Lock()
+
+    def worker() -> None:
+        with psycopg.connect(dsn) as conn:
+            while True:
+                with counter_lock:
+                    k = next(counter, None)
+                if k is None:
+                    return
+                due = start + k / rate
+                now = time.perf_counter()
+                if due > now:
+                    time.sleep(due - now)
+                layer, z, x, y = tiles[k % len(tiles)]
+                conn.execute(
+                    f"SELECT {FUNCTIONS[layer]}(%s, %s, %s)", (z, x, y)
+                ).fetchone()
+                with lock:
+                    latencies.append(time.perf_counter() - due)
+
+    threads = [threading.Thread(target=worker) for _ in range(2 * CONCURRENCY)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
+async def _http_closed_loop(
+    base: str, tiles: list[tuple[str, int, int, int]], seconds: float
+) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def worker(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.perf_counter() < stop:
+                layer, z, x, y = tiles[i % len(tiles)]
+                t0 = time.perf_counter()
+                r = await client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf")
+                latencies.append(time.perf_counter() - t0)
+                errors += r.status_code != 200
+                i += CONCURRENCY
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(CONCURRENCY)))
+    return len(latencies) / (time.perf_counter() - t0), latencies, errors
+
+
+async def _http_open_loop(
+    base: str, tiles: list[tuple[str, int, int, int]], rate: float, seconds: float
+) -> tuple[list[float], int]:
+    n = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        start = time.perf_counter() + 0.2
+
+        async def one(k: int) -> None:
+            nonlocal errors
+            due = start + k / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            layer, z, x, y = tiles[k % len(tiles)]
+            r = await client.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf")
+            latencies.append(time.perf_counter() - due)
+            errors += r.status_code != 200
+
+        await asyncio.gather(*(one(k) for k in range(n)))
+    return latencies, errors
+
+
+def _p(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100)[int(q) - 1] * 1000
+        if values
+        else float("nan")
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _first_paint(base: str, runs: int) -> list[float]:
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    out: list[float] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        for _ in range(runs):
+            ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = ctx.new_page()
+            page.goto(base + "/#v=11/41.3/69.27/0/0")
+            page.wait_for_function(
+                "() => window.quvvat && window.quvvat.firstStationsAt !== null",
+                timeout=60000,
+            )
+            out.append(page.evaluate("() => window.quvvat.firstStationsAt") / 1000)
+            ctx.close()
+        browser.close()
+    return out
+
+
+def _bundle() -> tuple[int, int, int, int]:
+    """(all assets bytes, gzip) and (what / loads before the map draws, gzip)."""
+    dist = ROOT / "frontend" / "dist"
+    files = [p for p in dist.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    total = sum(p.stat().st_size for p in files)
+    total_gz = sum(len(gzip.compress(p.read_bytes())) for p in files)
+    initial = [
+        p
+        for p in files
+        if p.suffix in {".js", ".css", ".mjs", ".html"}
+        and not p.name.startswith(("deck-", "embed"))
+    ]
+    init = sum(p.stat().st_size for p in initial)
+    init_gz = sum(len(gzip.compress(p.read_bytes())) for p in initial)
+    return total, total_gz, init, init_gz
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    n_sites, n_parcels = (2_000, 20_000) if quick else (10_000, 100_000)
+    seconds = 10.0 if quick else 20.0
+    name = f"quvvat_bench_tiles_{os.getpid()}"
+    dsn = f"{ADMIN_DSN} dbname={name}"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(f"{ADMIN_DSN} dbname=postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        t0 = time.perf_counter()
+        migrate.upgrade(url)
+        load_sample(url)
+        _populate(dsn, n_sites, n_parcels)
+        print(
+            f"data: sample + {n_sites:,} stations + {n_parcels:,} parcels in "
+            f"{time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+        tiles = _tiles(dsn, random.Random(7), 400)
+        # Warm both paths once over every tile (plans, shared buffers).
+        _raw_closed_loop(dsn, tiles, 3)
+
+        port = _free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "QUVVAT_TILE_CACHE_ITEMS": "0",
+            "QUVVAT_LOG_LEVEL": "WARNING",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            env=env, cwd=ROOT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.3)
+        asyncio.run(_http_closed_loop(base, tiles, 3))
+
+        raw_rps, raw_lat = _raw_closed_loop(dsn, tiles, seconds)
+        http_rps, http_lat, http_err = asyncio.run(
+            _http_closed_loop(base, tiles, seconds)
+        )
+        raw_open = _raw_open_loop(dsn, tiles, 200, seconds)
+        http_open, open_err = asyncio.run(_http_open_loop(base, tiles, 200, seconds))
+        paint = _first_paint(base, 5)
+        total, total_gz, init, init_gz = _bundle()
+
+        ratio = http_rps / raw_rps
+        print(f"tiles: {len(tiles)} distinct ({sum(t[0] == 'stations' for t in tiles)} stations, "
+              f"{sum(t[0] == 'parcels' for t in tiles)} parcels), {CONCURRENCY} clients, "
+              f"{seconds:.0f} s per phase")  # fmt: skip
+        print(
+            "| path | closed loop req/s | p50 ms | p95 ms | open loop 200 req/s: p95 ms |"
+        )
+        print("|---|---|---|---|---|")
+        print(
+            f"| raw SQL (psycopg) | {raw_rps:.0f} | {_p(raw_lat, 50):.1f} | "
+            f"{_p(raw_lat, 95):.1f} | {_p(raw_open, 95):.1f} |"
+        )
+        print(
+            f"| GET /tiles (uvicorn) | {http_rps:.0f} | {_p(http_lat, 50):.1f} | "
+            f"{_p(http_lat, 95):.1f} | {_p(http_open, 95):.1f} |"
+        )
+        print(
+            f"throughput HTTP/raw: {ratio:.0%} (target >= 70%: "
+            f"{'met' if ratio >= 0.7 else 'NOT met'}); p95 at 200 req/s: "
+            f"{_p(http_open, 95):.1f} ms (target <= 50 ms: "
+            f"{'met' if _p(http_open, 95) <= 50 else 'NOT met'}); HTTP errors: "
+            f"{http_err + open_err}"
+        )
+        print(
+            f"first stations drawn after navigation (5 runs): median "
+            f"{statistics.median(paint):.2f} s, max {max(paint):.2f} s (target <= 2 s: "
+            f"{'met' if statistics.median(paint) <= 2 else 'NOT met'})"
+        )
+        print(
+            f"bundle: all of dist {total / 1e6:.2f} MB ({total_gz / 1e6:.2f} MB gzip); "
+            f"loaded before the first map frame {init / 1e6:.2f} MB "
+            f"({init_gz / 1e6:.2f} MB gzip); deck.gl loads only with 3D"
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+        with psycopg.connect(f"{ADMIN_DSN} dbname=postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,372 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ApiError, apiFetch, getToken, jwtClaims, setToken } from "../lib/api";
+import { ENDPOINTS } from "../lib/endpoints";
+import { formatDistanceM, formatNumber } from "../lib/format";
+import type { LonLat } from "../lib/measure";
+import { pathLengthM } from "../lib/measure";
+import {
+  type AppState,
+  decodeState,
+  encodeState,
+  type Filters,
+  HOME_VIEW,
+  LAYER_IDS,
+  type LayerId,
+  YEAR_MAX,
+  YEAR_MIN,
+} from "../lib/state";
+
+import {
+  LanguageSelect,
+  LiveIndicator,
+  Messages,
+  useConfig,
+  useLayerInfo,
+  useLive,
+  useMessages,
+} from "./common";
+import { EmbedDialog, LoginDialog } from "./Dialogs";
+import { FiltersPanel } from "./FiltersPanel";
+import { useI18n } from "./i18n";
+import { LayersPanel } from "./LayersPanel";
+import { type MapHandle, MapView, type SelectedFeature } from "./MapView";
+import { SessionsView } from "./SessionsView";
+import { StationPanel } from "./StationPanel";
+
+interface SearchHit {
+  id: number;
+  name: string;
+  city: string;
+  lonLat: LonLat;
+  properties: Record<string, unknown>;
+}
+
+type Role = "admin" | "technician" | "client" | "partner";
+
+function roleOf(token: string | null): Role | null {
+  if (!token) return null;
+  const c = jwtClaims(token);
+  const r = c?.role;
+  return r === "admin" || r === "technician" || r === "client" || r === "partner" ? r : null;
+}
+
+export function App() {
+  const { t, lang } = useI18n();
+  const [state, setState] = useState<AppState>(() => decodeState(location.hash));
+  const { messages, push, dismiss } = useMessages();
+  const { config, regions } = useConfig(push);
+  const info = useLayerInfo(LAYER_IDS, push);
+  const [handle, setHandle] = useState<MapHandle | null>(null);
+  const { link, statuses } = useLive(handle, null);
+  const [selected, setSelected] = useState<SelectedFeature | null>(null);
+  const [tab, setTab] = useState<"layers" | "filters">("layers");
+  const [measuring, setMeasuring] = useState(false);
+  const [measurePoints, setMeasurePoints] = useState<LonLat[]>([]);
+  const [dialog, setDialog] = useState<"embed" | "login" | "sessions" | null>(null);
+  const [token, setTok] = useState<string | null>(getToken());
+  const role = roleOf(token);
+  const [query, setQuery] = useState(state.filters.q);
+  const [hits, setHits] = useState<SearchHit[] | null>(null);
+  const searchSeq = useRef(0);
+
+  // The shareable link follows the state.
+  useEffect(() => {
+    history.replaceState(null, "", `${location.pathname}${location.search}#${encodeState(state)}`);
+  }, [state]);
+
+  const setFilters = useCallback((f: Filters) => setState((s) => ({ ...s, filters: f })), []);
+
+  // Search: debounce, filter the map, list the matches.
+  useEffect(() => {
+    const q = query.trim();
+    const timer = setTimeout(() => {
+      setState((s) => (s.filters.q === q ? s : { ...s, filters: { ...s.filters, q } }));
+      if (!q) {
+        setHits(null);
+        return;
+      }
+      const seq = ++searchSeq.current;
+      apiFetch<{
+        features: {
+          id: number;
+          geometry: { coordinates: number[] };
+          properties: Record<string, unknown>;
+        }[];
+      }>(ENDPOINTS.stationsSearch(q))
+        .then((fc) => {
+          if (seq !== searchSeq.current) return;
+          setHits(
+            fc.features.map((f) => ({
+              id: Number(f.properties.id ?? f.id),
+              name: String(f.properties.name ?? ""),
+              city: String(f.properties.city ?? ""),
+              lonLat: [f.geometry.coordinates[0] ?? 0, f.geometry.coordinates[1] ?? 0],
+              properties: f.properties,
+            })),
+          );
+        })
+        .catch((e: unknown) => {
+          if (seq !== searchSeq.current) return;
+          push(t("errors.generic", { detail: e instanceof ApiError ? e.detail : String(e) }));
+          setHits([]);
+        });
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [query, push, t]);
+
+  const onError = useCallback((m: string) => push(t("errors.tiles", { detail: m })), [push, t]);
+
+  const zoomTo = (id: LayerId) => {
+    const b = info[id]?.bounds;
+    if (b && handle) handle.fitBounds(b);
+  };
+
+  const share = () => {
+    const url = location.href;
+    navigator.clipboard
+      ?.writeText(url)
+      .then(() => push(t("toolbar.shareCopied")))
+      .catch(() => push(url));
+  };
+
+  const exportPng = () => {
+    if (!handle) return;
+    handle
+      .exportPng(config?.attribution ?? "")
+      .then((blob) => {
+        const a = document.createElement("a");
+        a.href = URL.createObjectURL(blob);
+        a.download = "quvvat-map.png";
+        a.click();
+      })
+      .catch((e: unknown) => push(t("errors.generic", { detail: String(e) })));
+  };
+
+  const snippet = useMemo(() => {
+    const p = new URLSearchParams({ lang });
+    if (state.filters.region) p.set("region", state.filters.region);
+    return `<iframe src="${location.origin}/embed?${p}" width="800" height="500" style="border:0" loading="lazy" title="Quvvat"></iframe>`;
+  }, [lang, state.filters.region]);
+
+  const distance = pathLengthM(measurePoints);
+  const canCommand = role === "admin" || role === "technician";
+
+  return (
+    <div class="app">
+      <header class="topbar">
+        <h1 class="brand">
+          {t("app.title")} <small>{t("app.tagline")}</small>
+        </h1>
+        <div class="search">
+          <input
+            type="search"
+            data-testid="search"
+            placeholder={t("search.placeholder")}
+            value={query}
+            onInput={(e) => setQuery(e.currentTarget.value)}
+          />
+          {hits && (
+            <ul class="hits" data-testid="search-results">
+              {hits.length === 0 && <li class="muted">{t("search.noResults")}</li>}
+              {hits.map((h) => (
+                <li key={h.id}>
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => {
+                      handle?.map.flyTo({ center: [h.lonLat[0], h.lonLat[1]], zoom: 14 });
+                      setSelected({
+                        layer: "stations-points",
+                        id: h.id,
+                        properties: h.properties,
+                        lonLat: h.lonLat,
+                      });
+                      setHits(null);
+                    }}
+                  >
+                    {h.name} <span class="muted">{h.city}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+        <LiveIndicator state={link} />
+        <LanguageSelect />
+        {role ? (
+          <span class="user" data-testid="user-role" data-role={role}>
+            {t("auth.signedInAs", { role: t(`auth.role.${role}`) })}
+            <button
+              type="button"
+              class="link"
+              data-testid="logout"
+              onClick={() => {
+                setToken(null);
+                setTok(null);
+              }}
+            >
+              {t("auth.logout")}
+            </button>
+          </span>
+        ) : (
+          <button type="button" data-testid="login" onClick={() => setDialog("login")}>
+            {t("auth.login")}
+          </button>
+        )}
+      </header>
+      <nav class="toolbar">
+        <button
+          type="button"
+          data-testid="toggle-3d"
+          aria-pressed={state.mode3d}
+          onClick={() => setState((s) => ({ ...s, mode3d: !s.mode3d }))}
+        >
+          {state.mode3d ? t("toolbar.mode2d") : t("toolbar.mode3d")}
+        </button>
+        <button
+          type="button"
+          data-testid="measure"
+          aria-pressed={measuring}
+          onClick={() => {
+            setMeasuring(!measuring);
+            setMeasurePoints([]);
+          }}
+        >
+          {measuring ? t("toolbar.measureStop") : t("toolbar.measure")}
+        </button>
+        <button type="button" data-testid="share" onClick={share}>
+          {t("toolbar.share")}
+        </button>
+        <button type="button" data-testid="export-png" onClick={exportPng}>
+          {t("toolbar.exportPng")}
+        </button>
+        <button type="button" data-testid="embed" onClick={() => setDialog("embed")}>
+          {t("toolbar.embed")}
+        </button>
+        {role && role !== "partner" && (
+          <button type="button" data-testid="sessions" onClick={() => setDialog("sessions")}>
+            {t("toolbar.sessions")}
+          </button>
+        )}
+        <button
+          type="button"
+          data-testid="home"
+          onClick={() =>
+            handle?.map.flyTo({
+              center: [HOME_VIEW.lon, HOME_VIEW.lat],
+              zoom: HOME_VIEW.zoom,
+              pitch: 0,
+              bearing: 0,
+            })
+          }
+        >
+          {t("toolbar.home")}
+        </button>
+      </nav>
+      <aside class="side left">
+        <div class="tabs">
+          <button
+            type="button"
+            aria-pressed={tab === "layers"}
+            data-testid="tab-layers"
+            onClick={() => setTab("layers")}
+          >
+            {t("toolbar.layers")}
+          </button>
+          <button
+            type="button"
+            aria-pressed={tab === "filters"}
+            data-testid="tab-filters"
+            onClick={() => setTab("filters")}
+          >
+            {t("toolbar.filters")}
+          </button>
+        </div>
+        {tab === "layers" ? (
+          <LayersPanel
+            layers={state.layers}
+            info={info}
+            onChange={(id, setting) =>
+              setState((s) => ({ ...s, layers: { ...s.layers, [id]: setting } }))
+            }
+            onZoomTo={zoomTo}
+          />
+        ) : (
+          <FiltersPanel filters={state.filters} regions={regions} onChange={setFilters} />
+        )}
+      </aside>
+      <main class="map-wrap">
+        {config && (
+          <MapView
+            state={state}
+            lang={lang}
+            onlineBasemap={config.online_basemap}
+            attribution={config.attribution}
+            measuring={measuring}
+            measurePoints={measurePoints}
+            onView={(v) => setState((s) => ({ ...s, view: v }))}
+            onSelect={setSelected}
+            onMeasureClick={(p) => setMeasurePoints((m) => [...m, p])}
+            onError={onError}
+            onReady={setHandle}
+          />
+        )}
+        {state.layers.planned.visible && (
+          <div class="timeline" data-testid="timeline">
+            <label>
+              {t("timeline.label", { year: state.year })}
+              <input
+                type="range"
+                min={YEAR_MIN}
+                max={YEAR_MAX}
+                step={1}
+                value={state.year}
+                data-testid="year-slider"
+                onInput={(e) => {
+                  const year = Number(e.currentTarget.value);
+                  setState((s) => ({ ...s, year }));
+                }}
+              />
+            </label>
+          </div>
+        )}
+        {measuring && (
+          <div class="measure-box" data-testid="measure-result">
+            {measurePoints.length > 1
+              ? t("measure.total", { distance: formatDistanceM(lang, distance) })
+              : t("measure.hint")}
+          </div>
+        )}
+        <div class="attribution" data-testid="attribution">
+          {config?.attribution}
+          {state.filters.q &&
+            hits &&
+            ` · ${t("search.results", { count: hits.length, formatted: formatNumber(lang, hits.length) })}`}
+        </div>
+        <Messages messages={messages} dismiss={dismiss} />
+      </main>
+      {selected && (
+        <StationPanel
+          selected={selected}
+          liveStatus={typeof selected.id === "number" ? statuses[selected.id] : undefined}
+          canCommand={canCommand}
+          flatTariffUzsPerKwh={config?.flat_tariff_uzs_per_kwh ?? null}
+          onClose={() => setSelected(null)}
+          onError={(m) => push(t("errors.generic", { detail: m }))}
+        />
+      )}
+      {dialog === "embed" && <EmbedDialog snippet={snippet} onClose={() => setDialog(null)} />}
+      {dialog === "sessions" && <SessionsView onClose={() => setDialog(null)} />}
+      {dialog === "login" && (
+        <LoginDialog
+          onToken={(tok) => {
+            setToken(tok);
+            setTok(tok);
+            setDialog(null);
+          }}
+          onClose={() => setDialog(null)}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,301 @@
+import type { GeoJSONFeature, Map as MlMap } from "maplibre-gl";
+import * as maplibregl from "maplibre-gl";
+import "maplibre-gl/dist/maplibre-gl.css";
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
+import { useEffect, useRef } from "preact/hooks";
+import type { Language } from "../lib/format";
+import type { LonLat } from "../lib/measure";
+import type { AppState, View } from "../lib/state";
+import type { StationStatus } from "../lib/status";
+import { buildStyle } from "../lib/style";
+import type { DeckColumns } from "./deck";
+
+// The worker is a separate module file: tell MapLibre where Vite put it.
+maplibregl.setWorkerUrl(workerUrl);
+
+export interface SelectedFeature {
+  layer: string;
+  id: number | string | undefined;
+  properties: Record<string, unknown>;
+  lonLat: LonLat;
+}
+
+export interface MapHandle {
+  map: MlMap;
+  setLiveStatus: (siteId: number, status: StationStatus) => void;
+  exportPng: (attribution: string) => Promise<Blob>;
+  fitBounds: (bbox: [number, number, number, number]) => void;
+  stationFeatures: () => GeoJSONFeature[];
+}
+
+interface Props {
+  state: AppState;
+  lang: Language;
+  onlineBasemap: boolean;
+  attribution: string;
+  publicOnly?: boolean;
+  measuring?: boolean;
+  measurePoints?: LonLat[];
+  onView: (v: View) => void;
+  onSelect?: (f: SelectedFeature | null) => void;
+  onMeasureClick?: (p: LonLat) => void;
+  onError: (message: string) => void;
+  onReady?: (handle: MapHandle) => void;
+}
+
+declare global {
+  interface Window {
+    quvvat?: { map: MlMap; firstStationsAt: number | null; liveApplied: Record<number, string> };
+  }
+}
+
+const CLICKABLE = [
+  "stations-points",
+  "stations-clusters",
+  "planned-points",
+  "candidates-points",
+  "substations-points",
+];
+
+export function MapView(props: Props) {
+  const container = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<MlMap | null>(null);
+  const live = useRef(new Map<number, StationStatus>());
+  const propsRef = useRef(props);
+  propsRef.current = props;
+  const deckRef = useRef<DeckColumns | null>(null);
+
+  // Create the map once.
+  useEffect(() => {
+    const el = container.current;
+    if (!el) return;
+    const p = propsRef.current;
+    const map = new maplibregl.Map({
+      container: el,
+      style: buildStyle(p.state, {
+        origin: location.origin,
+        lang: p.lang,
+        onlineBasemap: p.onlineBasemap,
+        publicOnly: p.publicOnly,
+      }),
+      center: [p.state.view.lon, p.state.view.lat],
+      zoom: p.state.view.zoom,
+      bearing: p.state.view.bearing,
+      pitch: p.state.view.pitch,
+      maxPitch: 70,
+      attributionControl: false,
+    });
+    mapRef.current = map;
+    map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), "top-right");
+    map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    const debug = {
+      map,
+      firstStationsAt: null as number | null,
+      liveApplied: {} as Record<number, string>,
+    };
+    window.quvvat = debug;
+
+    const applyLive = () => {
+      if (!map.getSource("stations")) return;
+      for (const [id, status] of live.current) {
+        map.setFeatureState({ source: "stations", sourceLayer: "stations", id }, { status });
+      }
+    };
+    map.on("styledata", applyLive);
+    map.on("sourcedata", (e) => {
+      if (e.sourceId === "stations" && e.isSourceLoaded && debug.firstStationsAt === null) {
+        if (map.querySourceFeatures("stations", { sourceLayer: "stations" }).length > 0) {
+          debug.firstStationsAt = performance.now();
+        }
+      }
+    });
+    map.on("error", (e) => {
+      const err = (e as { error?: { message?: string; status?: number; url?: string } }).error;
+      const url = err?.url;
+      const status = err?.status ?? 0;
+      if (url && status >= 400 && status < 500) {
+        // MapLibre keeps only the status: ask once more for the API's clear detail.
+        fetch(url)
+          .then((r) => r.json())
+          .then((b: { detail?: unknown }) =>
+            propsRef.current.onError(typeof b.detail === "string" ? b.detail : `HTTP ${status}`),
+          )
+          .catch(() => propsRef.current.onError(err?.message ?? `HTTP ${status}`));
+        return;
+      }
+      propsRef.current.onError(err?.message ?? "map error");
+    });
+    map.on("moveend", () => {
+      const c = map.getCenter();
+      propsRef.current.onView({
+        lon: c.lng,
+        lat: c.lat,
+        zoom: map.getZoom(),
+        bearing: map.getBearing(),
+        pitch: map.getPitch(),
+      });
+      deckRef.current?.update();
+    });
+    map.on("idle", () => deckRef.current?.update());
+    map.on("click", (e) => {
+      const cur = propsRef.current;
+      if (cur.measuring) {
+        cur.onMeasureClick?.([e.lngLat.lng, e.lngLat.lat]);
+        return;
+      }
+      const layers = CLICKABLE.filter((id) => map.getLayer(id));
+      const hit = map.queryRenderedFeatures(e.point, { layers })[0];
+      if (!hit) {
+        cur.onSelect?.(null);
+        return;
+      }
+      if (hit.layer.id === "stations-clusters") {
+        map.easeTo({ center: e.lngLat, zoom: Math.min(map.getZoom() + 2.5, 16) });
+        return;
+      }
+      cur.onSelect?.({
+        layer: hit.layer.id,
+        id: hit.id,
+        properties: hit.properties,
+        lonLat: [e.lngLat.lng, e.lngLat.lat],
+      });
+    });
+    for (const id of CLICKABLE) {
+      map.on("mouseenter", id, () => {
+        map.getCanvas().style.cursor = "pointer";
+      });
+      map.on("mouseleave", id, () => {
+        map.getCanvas().style.cursor = "";
+      });
+    }
+    const handle: MapHandle = {
+      map,
+      setLiveStatus: (siteId, status) => {
+        live.current.set(siteId, status);
+        debug.liveApplied[siteId] = status;
+        if (map.getSource("stations")) {
+          map.setFeatureState(
+            { source: "stations", sourceLayer: "stations", id: siteId },
+            { status },
+          );
+        }
+        deckRef.current?.update();
+      },
+      exportPng: (attribution) => exportPng(map, attribution),
+      fitBounds: (b) => map.fitBounds(b, { padding: 30, duration: 0 }),
+      stationFeatures: () =>
+        map
+          .querySourceFeatures("stations", { sourceLayer: "stations" })
+          .filter((f) => f.properties.cluster !== true),
+    };
+    propsRef.current.onReady?.(handle);
+    return () => {
+      deckRef.current?.remove();
+      map.remove();
+      mapRef.current = null;
+    };
+  }, []);
+
+  // State → style, as a diff.
+  const { state, lang, onlineBasemap, publicOnly } = props;
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map) return;
+    map.setStyle(buildStyle(state, { origin: location.origin, lang, onlineBasemap, publicOnly }), {
+      diff: true,
+    });
+  }, [state.layers, state.filters, state.year, lang, onlineBasemap, publicOnly]);
+
+  // Pitch and the deck.gl columns follow the 3D toggle.
+  const was3d = useRef(state.mode3d);
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map) return;
+    let cancelled = false;
+    const switchedOff = was3d.current && !state.mode3d;
+    was3d.current = state.mode3d;
+    if (state.mode3d) {
+      if (map.getPitch() < 20) map.easeTo({ pitch: 55, bearing: -15, duration: 600 });
+      import("./deck")
+        .then(({ DeckColumns }) => {
+          if (cancelled || deckRef.current) return;
+          deckRef.current = new DeckColumns(map, live.current);
+          deckRef.current.update();
+        })
+        .catch((e: unknown) => propsRef.current.onError(String(e)));
+    } else {
+      deckRef.current?.remove();
+      deckRef.current = null;
+      if (switchedOff) map.easeTo({ pitch: 0, bearing: 0, duration: 400 });
+    }
+    return () => {
+      cancelled = true;
+    };
+  }, [state.mode3d]);
+
+  // Measure line.
+  const { measurePoints, measuring } = props;
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map) return;
+    if (measuring) map.doubleClickZoom.disable();
+    else map.doubleClickZoom.enable();
+    const pts = measurePoints ?? [];
+    const source = map.getSource("measure");
+    if (source && "setData" in source) {
+      (source as maplibregl.GeoJSONSource).setData({
+        type: "FeatureCollection",
+        features: [
+          ...pts.map((c) => ({
+            type: "Feature" as const,
+            properties: {},
+            geometry: { type: "Point" as const, coordinates: [c[0], c[1]] },
+          })),
+          ...(pts.length > 1
+            ? [
+                {
+                  type: "Feature" as const,
+                  properties: {},
+                  geometry: {
+                    type: "LineString" as const,
+                    coordinates: pts.map((c) => [c[0], c[1]]),
+                  },
+                },
+              ]
+            : []),
+        ],
+      });
+    }
+    map.getCanvas().style.cursor = measuring ? "crosshair" : "";
+  }, [measurePoints, measuring]);
+
+  return <div ref={container} class="map" data-testid="map" />;
+}
+
+/** Draw the next frame, copy it with the attribution line burnt in, as a PNG blob. */
+function exportPng(map: MlMap, attribution: string): Promise<Blob> {
+  return new Promise((resolve, reject) => {
+    map.once("render", () => {
+      const src = map.getCanvas();
+      const out = document.createElement("canvas");
+      out.width = src.width;
+      out.height = src.height;
+      const ctx = out.getContext("2d");
+      if (!ctx) {
+        reject(new Error("no 2D canvas"));
+        return;
+      }
+      ctx.drawImage(src, 0, 0);
+      const ratio = window.devicePixelRatio || 1;
+      ctx.font = `${11 * ratio}px sans-serif`;
+      const pad = 4 * ratio;
+      const w = ctx.measureText(attribution).width + 2 * pad;
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fillRect(out.width - w, out.height - 18 * ratio, w, 18 * ratio);
+      ctx.fillStyle = "#222";
+      ctx.fillText(attribution, out.width - w + pad, out.height - 5 * ratio);
+      out.toBlob((b) => (b ? resolve(b) : reject(new Error("PNG encoding failed"))), "image/png");
+    });
+    map.triggerRepaint();
+  });
+}

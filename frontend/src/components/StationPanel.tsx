@@ -1,0 +1,291 @@
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, apiFetch } from "../lib/api";
+import { ENDPOINTS, listOf } from "../lib/endpoints";
+import { formatDate, formatDay, formatEnergyWh, formatPowerKw, formatSom } from "../lib/format";
+import {
+  type ConnectorView,
+  type DayEnergy,
+  energyPerDay,
+  flattenConnectors,
+  stationProps,
+} from "../lib/station";
+import { connectorStatusToStation, isStationStatus, STATUS_COLORS } from "../lib/status";
+import { useI18n } from "./i18n";
+import type { SelectedFeature } from "./MapView";
+
+const COMMANDS = ["remoteStart", "remoteStop", "reset", "available", "unavailable"] as const;
+type Command = (typeof COMMANDS)[number];
+
+export interface SessionRow {
+  id: number;
+  charge_point_id: string;
+  started_at: string;
+  stopped_at: string | null;
+  energy_wh: number | null;
+  cost_uzs: number | null;
+  status: string;
+}
+
+interface Props {
+  selected: SelectedFeature;
+  liveStatus: string | undefined;
+  canCommand: boolean;
+  flatTariffUzsPerKwh: number | null;
+  onClose: () => void;
+  onError: (message: string) => void;
+}
+
+function Chart({ days }: { days: DayEnergy[] }) {
+  const { lang } = useI18n();
+  const max = Math.max(1, ...days.map((d) => d.energyWh));
+  return (
+    <div class="chart" data-testid="energy-chart">
+      {days.map((d) => (
+        <div
+          class="bar-wrap"
+          key={d.day}
+          title={`${formatDay(lang, d.day)}: ${formatEnergyWh(lang, d.energyWh)}`}
+        >
+          <div class="bar" style={{ height: `${(100 * d.energyWh) / max}%` }} />
+          <span class="bar-label">{formatDay(lang, d.day).split(" ")[0]}</span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function StationPanel({
+  selected,
+  liveStatus,
+  canCommand,
+  flatTariffUzsPerKwh,
+  onClose,
+  onError,
+}: Props) {
+  const { t, lang } = useI18n();
+  const [details, setDetails] = useState<Record<string, unknown> | null>(null);
+  const [detailError, setDetailError] = useState<string | null>(null);
+  const [sessions, setSessions] = useState<SessionRow[] | null>(null);
+  const [sessionsError, setSessionsError] = useState<string | null>(null);
+  const [commandResult, setCommandResult] = useState<string | null>(null);
+  const p = selected.properties;
+  const isStation = selected.layer === "stations-points";
+  const id = selected.id;
+
+  useEffect(() => {
+    setDetails(null);
+    setDetailError(null);
+    setSessions(null);
+    setSessionsError(null);
+    setCommandResult(null);
+    if (!isStation || id === undefined) return;
+    apiFetch<unknown>(ENDPOINTS.station(id))
+      .then((b) => setDetails(stationProps(b)))
+      .catch((e: unknown) => setDetailError(e instanceof ApiError ? e.detail : String(e)));
+    apiFetch<unknown>(ENDPOINTS.sessions(`site_id=${encodeURIComponent(String(id))}&limit=200`))
+      .then((b) => setSessions(listOf<SessionRow>(b)))
+      .catch((e: unknown) => setSessionsError(e instanceof ApiError ? e.detail : String(e)));
+  }, [id, isStation]);
+
+  const status = liveStatus ?? String(p.status ?? "unknown");
+  const connectors: ConnectorView[] = details ? flattenConnectors(details) : [];
+  const props = { ...p, ...(details ?? {}) };
+  const maxPower = Number(props.max_power_kw ?? p.max_power_kw ?? 0);
+
+  const send = (command: Command, chargePointId: string) => {
+    const active = (sessions ?? []).find(
+      (x) => x.status === "active" && x.charge_point_id === chargePointId,
+    );
+    const json = (body: unknown): RequestInit => ({
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const request: [string, RequestInit] | null =
+      command === "remoteStart"
+        ? [ENDPOINTS.remoteStart(chargePointId), json({ id_tag: "OPERATOR" })]
+        : command === "remoteStop"
+          ? active
+            ? [ENDPOINTS.remoteStop(active.id), json({})]
+            : null
+          : command === "reset"
+            ? [ENDPOINTS.reset(chargePointId), json({ type: "soft" })]
+            : [
+                ENDPOINTS.availability(chargePointId),
+                json({ evse_id: 0, operative: command === "available" }),
+              ];
+    const label = t(`station.cmd.${command}`);
+    if (!request) {
+      setCommandResult(
+        t("station.cmd.failed", { command: label, detail: t("station.noSessions") }),
+      );
+      return;
+    }
+    apiFetch<{ status?: string; error_detail?: string | null }>(request[0], request[1])
+      .then((r) =>
+        setCommandResult(
+          t("station.cmd.sent", { command: label, result: r.error_detail ?? r.status ?? "ok" }),
+        ),
+      )
+      .catch((e: unknown) => {
+        const detail = e instanceof ApiError ? e.detail : String(e);
+        setCommandResult(t("station.cmd.failed", { command: label, detail }));
+        onError(detail);
+      });
+  };
+
+  const chargePoints = [...new Set(connectors.map((c) => c.chargePointId).filter(Boolean))];
+
+  return (
+    <aside class="side station" data-testid="station-panel">
+      <header>
+        <h2 data-testid="station-name">{String(props.name ?? t("station.title"))}</h2>
+        <button type="button" class="close" aria-label={t("station.close")} onClick={onClose}>
+          ×
+        </button>
+      </header>
+      {props.source === "demo" && <p class="badge demo">{t("station.demo")}</p>}
+      {isStation && (
+        <p>
+          <span
+            class="dot"
+            style={{ background: isStationStatus(status) ? STATUS_COLORS[status] : "#999" }}
+          />
+          <span data-testid="station-status">
+            {t(`legend.status.${isStationStatus(status) ? status : "unknown"}`)}
+          </span>
+          {" · "}
+          {t("station.maxPower")}: {formatPowerKw(lang, maxPower)}
+        </p>
+      )}
+      {selected.layer === "planned-points" && (
+        <p>
+          {t("legend.status.planned")}: {String(p.year)} ·{" "}
+          {formatPowerKw(lang, Number(p.power_kw ?? 0))}
+        </p>
+      )}
+      <dl>
+        {props.operator !== undefined && props.operator !== null && (
+          <>
+            <dt>{t("station.operator")}</dt>
+            <dd>{String(props.operator)}</dd>
+          </>
+        )}
+        {props.city !== undefined && props.city !== null && (
+          <>
+            <dt>{t("station.city")}</dt>
+            <dd>{String(props.city)}</dd>
+          </>
+        )}
+        {props.address !== undefined && props.address !== null && (
+          <>
+            <dt>{t("station.address")}</dt>
+            <dd>{String(props.address)}</dd>
+          </>
+        )}
+        {props.connector_types !== undefined && (
+          <>
+            <dt>{t("station.connectorTypes")}</dt>
+            <dd>
+              {String(
+                Array.isArray(props.connector_types)
+                  ? props.connector_types.join(", ")
+                  : props.connector_types,
+              ).replace(/,/g, ", ")}
+            </dd>
+          </>
+        )}
+        {isStation && flatTariffUzsPerKwh !== null && (
+          <>
+            <dt>{t("station.tariff")}</dt>
+            <dd data-testid="station-tariff">
+              {t("station.tariffFlat", { price: formatSom(lang, flatTariffUzsPerKwh) })}
+            </dd>
+          </>
+        )}
+      </dl>
+      {detailError && isStation && (
+        <p class="notice" data-testid="station-details-error">
+          {t("station.detailsUnavailable", { detail: detailError })}
+        </p>
+      )}
+      {connectors.length > 0 && (
+        <>
+          <h3>{t("station.connectors")}</h3>
+          <table class="table" data-testid="station-connectors">
+            <tbody>
+              {connectors.map((c) => {
+                const s = connectorStatusToStation(c.status);
+                return (
+                  <tr key={`${c.chargePointId}-${c.evseId}-${c.connectorId}`}>
+                    <td>
+                      {c.chargePointId} #{c.evseId ?? "?"}/{c.connectorId ?? "?"}
+                    </td>
+                    <td>{c.type.replace("_", " ")}</td>
+                    <td>{c.maxPowerKw !== null ? formatPowerKw(lang, c.maxPowerKw) : ""}</td>
+                    <td>
+                      <span class="dot" style={{ background: STATUS_COLORS[s] }} />
+                      {c.status}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </>
+      )}
+      {isStation && (
+        <>
+          <h3>{t("station.energyPerDay")}</h3>
+          {sessions ? <Chart days={energyPerDay(sessions, 14, new Date())} /> : null}
+          <h3>{t("station.lastSessions")}</h3>
+          {sessionsError && (
+            <p class="notice">{t("sessions.unavailable", { detail: sessionsError })}</p>
+          )}
+          {sessions && sessions.length === 0 && <p class="muted">{t("station.noSessions")}</p>}
+          {sessions && sessions.length > 0 && (
+            <table class="table" data-testid="station-sessions">
+              <tbody>
+                {sessions.slice(0, 5).map((s) => (
+                  <tr key={s.id}>
+                    <td>{formatDate(lang, s.started_at)}</td>
+                    <td>{s.energy_wh !== null ? formatEnergyWh(lang, s.energy_wh) : ""}</td>
+                    <td>{s.cost_uzs !== null ? formatSom(lang, s.cost_uzs) : ""}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+      {isStation && canCommand && (
+        <section data-testid="station-commands">
+          <h3>{t("station.commands")}</h3>
+          {(chargePoints.length ? chargePoints : [""]).map((cp) => (
+            <div class="commands" key={cp}>
+              {cp && <span class="muted">{cp}</span>}
+              {(["remoteStart", "remoteStop", "reset", "available", "unavailable"] as const).map(
+                (c) => (
+                  <button
+                    type="button"
+                    key={c}
+                    disabled={!cp}
+                    data-testid={`cmd-${c}`}
+                    onClick={() => send(c, cp)}
+                  >
+                    {t(`station.cmd.${c}`)}
+                  </button>
+                ),
+              )}
+            </div>
+          ))}
+          {commandResult && (
+            <p class="notice" data-testid="command-result">
+              {commandResult}
+            </p>
+          )}
+        </section>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,24 @@
+/** Paths of the API routes the app calls (one place to follow the backend). */
+
+export const ENDPOINTS = {
+  station: (id: number | string) => `/api/stations/${encodeURIComponent(String(id))}`,
+  stationsSearch: (q: string) => `/api/stations?q=${encodeURIComponent(q)}&limit=8`,
+  sessions: (query: string) => `/sessions${query ? `?${query}` : ""}`,
+  sessionsCsv: (query: string) => `/sessions/export.csv${query ? `?${query}` : ""}`,
+  remoteStart: (cp: string) => `/charge-points/${encodeURIComponent(cp)}/remote-start`,
+  remoteStop: (sessionId: number) => `/sessions/${sessionId}/remote-stop`,
+  reset: (cp: string) => `/charge-points/${encodeURIComponent(cp)}/reset`,
+  availability: (cp: string) => `/charge-points/${encodeURIComponent(cp)}/availability`,
+  token: "/api/auth/token",
+} as const;
+
+/** A list answer: a bare array, `{data: [...]}` or `{items: [...]}`. */
+export function listOf<T>(body: unknown): T[] {
+  if (Array.isArray(body)) return body as T[];
+  if (body && typeof body === "object") {
+    const b = body as { data?: unknown; items?: unknown };
+    if (Array.isArray(b.data)) return b.data as T[];
+    if (Array.isArray(b.items)) return b.items as T[];
+  }
+  return [];
+}

@@ -1,0 +1,4 @@
+import { boot } from "./boot";
+import { App } from "./components/App";
+
+void boot(() => <App />);
