@@ -38,9 +38,12 @@ def test_page_loads_and_draws_stations_in_their_status_colour(
     assert len(stations) > 20
     engine = create_engine(module_sample_db)
     with engine.connect() as conn:
-        truth = dict(
-            conn.execute(text("SELECT site_id, status FROM station_summary")).all()
-        )
+        truth: dict[int, str] = {
+            int(k): str(v)
+            for k, v in conn.execute(
+                text("SELECT site_id, status FROM station_summary")
+            )
+        }
     engine.dispose()
     assert all(s.status == truth[s.id] for s in stations)
     # A marker drawn alone (no neighbour within 12 px) shows its status colour.

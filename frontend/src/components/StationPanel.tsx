@@ -13,6 +13,13 @@ import { connectorStatusToStation, isStationStatus, STATUS_COLORS } from "../lib
 import { useI18n } from "./i18n";
 import type { SelectedFeature } from "./MapView";
 
+interface Tariff {
+  name: string;
+  energy_uzs_per_kwh: number;
+  session_fee_uzs: number;
+  time_uzs_per_min: number;
+}
+
 const COMMANDS = ["remoteStart", "remoteStop", "reset", "available", "unavailable"] as const;
 type Command = (typeof COMMANDS)[number];
 
@@ -68,6 +75,7 @@ export function StationPanel({
   const [sessions, setSessions] = useState<SessionRow[] | null>(null);
   const [sessionsError, setSessionsError] = useState<string | null>(null);
   const [commandResult, setCommandResult] = useState<string | null>(null);
+  const [tariff, setTariff] = useState<Tariff | null>(null);
   const p = selected.properties;
   const isStation = selected.layer === "stations-points";
   const id = selected.id;
@@ -78,6 +86,7 @@ export function StationPanel({
     setSessions(null);
     setSessionsError(null);
     setCommandResult(null);
+    setTariff(null);
     if (!isStation || id === undefined) return;
     apiFetch<unknown>(ENDPOINTS.station(id))
       .then((b) => setDetails(stationProps(b)))
@@ -135,6 +144,14 @@ export function StationPanel({
   };
 
   const chargePoints = [...new Set(connectors.map((c) => c.chargePointId).filter(Boolean))];
+  const firstCp = chargePoints[0];
+  useEffect(() => {
+    if (!firstCp) return;
+    // The tariff in effect now (accounts); without one, the flat tariff of the settings.
+    apiFetch<Tariff>(ENDPOINTS.tariff(firstCp))
+      .then(setTariff)
+      .catch(() => setTariff(null));
+  }, [firstCp]);
 
   return (
     <aside class="side station" data-testid="station-panel">
@@ -195,11 +212,23 @@ export function StationPanel({
             </dd>
           </>
         )}
-        {isStation && flatTariffUzsPerKwh !== null && (
+        {isStation && (tariff || flatTariffUzsPerKwh !== null) && (
           <>
             <dt>{t("station.tariff")}</dt>
             <dd data-testid="station-tariff">
-              {t("station.tariffFlat", { price: formatSom(lang, flatTariffUzsPerKwh) })}
+              {tariff ? `${tariff.name}: ` : ""}
+              {t("station.tariffFlat", {
+                price: formatSom(
+                  lang,
+                  tariff ? tariff.energy_uzs_per_kwh : (flatTariffUzsPerKwh ?? 0),
+                ),
+              })}
+              {tariff && tariff.session_fee_uzs > 0
+                ? ` · ${t("station.sessionFee", { price: formatSom(lang, tariff.session_fee_uzs) })}`
+                : ""}
+              {tariff && tariff.time_uzs_per_min > 0
+                ? ` · ${t("station.perMinute", { price: formatSom(lang, tariff.time_uzs_per_min) })}`
+                : ""}
             </dd>
           </>
         )}

@@ -10,6 +10,7 @@ export const ENDPOINTS = {
   reset: (cp: string) => `/charge-points/${encodeURIComponent(cp)}/reset`,
   availability: (cp: string) => `/charge-points/${encodeURIComponent(cp)}/availability`,
   token: "/api/auth/token",
+  tariff: (cp: string) => `/api/tariffs/effective?charge_point_id=${encodeURIComponent(cp)}`,
 } as const;
 
 /** A list answer: a bare array, `{data: [...]}` or `{items: [...]}`. */
