@@ -2,7 +2,7 @@
 -- PL/pgSQL rather than SQL: PostgreSQL 15 re-plans a SQL function's query on every
 -- call (tens of ms here), PL/pgSQL keeps the plan for the session.
 -- Each is (z, x, y) -> bytea (one MVT layer) built with ST_TileEnvelope/ST_AsMVT,
--- in the shape of pg_tileserv "function layers". Installed by migration 0004.
+-- in the shape of pg_tileserv "function layers". Installed by migration 0006.
 
 -- Simplification tolerance in EPSG:3857 metres: a quarter of one tile pixel (4096 extent).
 CREATE OR REPLACE FUNCTION quvvat_tile_tolerance(z integer)

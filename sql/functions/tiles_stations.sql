@@ -1,7 +1,7 @@
 -- Station tiles: one point per site with the status aggregated over its connectors
 -- (the station_summary view, the one definition of a station's status shared with the
 -- stations API and the live events), grid-clustered below zoom 11. Filters are bound parameters (NULL = no filter).
--- Installed by migration 0004.
+-- Installed by migration 0006.
 
 CREATE OR REPLACE FUNCTION quvvat_tile_stations(
   z integer, x integer, y integer,

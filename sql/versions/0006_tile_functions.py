@@ -1,7 +1,7 @@
 """Vector tile functions (sql/functions/tiles_*.sql) for /tiles/{layer}/{z}/{x}/{y}.pbf.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-27 00:10:00
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
