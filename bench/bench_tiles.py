@@ -76,23 +76,23 @@ def _populate(dsn: str, n_sites: int, n_parcels: int) -> None:
             """
             INSERT INTO charge_point (id, site_id, vendor, protocol, source)
             SELECT 'BENCH-' || id, id, 'Bench', 'ocpp1.6', 'demo'
-            FROM site WHERE ext_id LIKE 'bench-%%'
+            FROM site WHERE ext_id LIKE 'bench-%'
             """
         )
         conn.execute(
             """
             INSERT INTO evse (charge_point_id, evse_id, status)
             SELECT cp.id, e, 'Available' FROM charge_point cp, generate_series(1, 2) e
-            WHERE cp.id LIKE 'BENCH-%%'
+            WHERE cp.id LIKE 'BENCH-%'
             """
         )
         conn.execute(
             """
             INSERT INTO connector (evse_pk, connector_id, type, max_power_kw, status)
-            SELECT e.id, 1, (ARRAY['CCS2','GBT_DC','GBT_AC','TYPE2','CHADEMO'])[1 + (e.id %% 5)],
-                   (ARRAY[120, 60, 7, 22, 50])[1 + (e.id %% 5)],
-                   (ARRAY['Available','Charging','Faulted','Unavailable'])[1 + (e.id %% 4)]
-            FROM evse e WHERE e.charge_point_id LIKE 'BENCH-%%'
+            SELECT e.id, 1, (ARRAY['CCS2','GBT_DC','GBT_AC','TYPE2','CHADEMO'])[1 + (e.id % 5)],
+                   (ARRAY[120, 60, 7, 22, 50])[1 + (e.id % 5)],
+                   (ARRAY['Available','Charging','Faulted','Unavailable'])[1 + (e.id % 4)]
+            FROM evse e WHERE e.charge_point_id LIKE 'BENCH-%'
             """
         )
         conn.execute(
