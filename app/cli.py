@@ -5,17 +5,22 @@ Every command has ``--help``; user errors exit non-zero with one clear line.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import ValidationError
+from sqlalchemy import text
 
 from app import embedded_pg
 from app.db import migrate
@@ -380,6 +385,205 @@ def _load_sample_once(url: str) -> None:
         typer.echo("sample data already loaded")
     else:
         _print_sample(summary)
+
+
+# ---------------------------------------------------------------- plan
+
+plan_cli = typer.Typer(
+    help="Planning scenarios: demand, coverage, site selection, corridors, reports.",
+    no_args_is_help=True,
+)
+cli.add_typer(plan_cli, name="plan")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+@plan_cli.command("run")
+def plan_run(
+    name: Annotated[str, typer.Argument(help="Unique scenario name")],
+    region: Annotated[
+        str | None,
+        typer.Option(help="ISO 3166-2 region code (e.g. UZ-TK); default: country"),
+    ] = None,
+    resolution: Annotated[int, typer.Option(help="H3 resolution 6..9")] = 8,
+    year: Annotated[
+        int, typer.Option(help="Scenario year (EV fleet projection)")
+    ] = 2030,
+    sites: Annotated[int | None, typer.Option(help="Number of sites to choose")] = 10,
+    budget_uzs: Annotated[
+        int | None, typer.Option(help="Budget in so'm (instead of --sites)")
+    ] = None,
+    radius_km: Annotated[float, typer.Option(help="Coverage radius, km")] = 5.0,
+    method: Annotated[str, typer.Option(help="auto, exact or greedy")] = "auto",
+    rule: Annotated[
+        list[str] | None, typer.Option(help="Corridor rule(s): afir, nevi, uz (repeat)")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON")
+    ] = False,
+) -> None:
+    """Create a scenario and run it here with a progress bar; Ctrl-C cancels it."""
+    from app.db.session import (  # noqa: PLC0415
+        make_async_engine,
+        make_sessionmaker,
+        make_sync_engine,
+    )
+    from app.errors import DomainError  # noqa: PLC0415
+    from app.schemas.scenarios import ScenarioCreate  # noqa: PLC0415
+    from app.services import planning as svc  # noqa: PLC0415
+
+    try:
+        params = ScenarioCreate(
+            name=name,
+            region=region,
+            resolution=resolution,
+            year=year,
+            n_sites=None if budget_uzs is not None else sites,
+            budget_uzs=budget_uzs,
+            radius_km=radius_km,
+            method=method,
+            rules=rule or ["afir", "nevi", "uz"],
+        )
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise _fail(f"{loc}: {err['msg']}") from None
+    s = _settings()
+    url = resolve_database_url(s)
+    migrate.upgrade(url)
+
+    async def create() -> int:
+        engine = make_async_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                row = await svc.create_scenario(session, params)
+                return row.id
+        finally:
+            await engine.dispose()
+
+    try:
+        sid = asyncio.run(create())
+    except DomainError as e:
+        raise _fail(e.detail) from None
+    engine = make_sync_engine(url)
+    job = svc.Job(scenario_id=sid)
+    worker = threading.Thread(target=svc.execute, args=(engine, sid, job), daemon=True)
+    worker.start()
+    with _progress(f"scenario {sid} {name!r}", not as_json) as update:
+        try:
+            while worker.is_alive():
+                if update is not None:
+                    update(job.done, job.total)
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            typer.echo("cancelling…", err=True)
+            job.cancel.set()
+            worker.join()
+        if update is not None:
+            update(job.done, job.total)
+    with engine.connect() as conn:
+        status, error, result = conn.execute(
+            text("SELECT status, error, result FROM scenario WHERE id = :s"), {"s": sid}
+        ).one()
+    engine.dispose()
+    _print_plan(sid, status, error, result, as_json)
+    if status == "cancelled":
+        raise typer.Exit(130)
+    if status != "done":
+        raise typer.Exit(1)
+
+
+def _print_plan(
+    sid: int, status: str, error: str | None, result: dict[str, Any], as_json: bool
+) -> None:
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"id": sid, "status": status, "error": error, "result": result},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    elif status == "done":
+        cov = result["coverage"]
+        typer.echo(
+            f"scenario {sid} done: {result['cells']:,} cells, "
+            f"{result['population']:,.0f} people, {result['demand_kwh_day']:,.0f} kWh/day; "
+            f"{cov['population_share_km']:.1%} of people within {cov['radius_km']:g} km"
+        )
+        sel = result.get("selection")
+        if sel:
+            typer.echo(
+                f"selection ({sel['method']}): {sel['selected']} sites cover "
+                f"{sel['covered_kwh_day']:,.0f} kWh/day, gap to LP bound {sel['gap']:.2%}"
+            )
+        for r, v in sorted(result.get("corridors", {}).items()):
+            typer.echo(
+                f"corridors {r}: {v['gaps']} gaps ({v['gap_km']:,.0f} km), "
+                f"{v['proposed']} proposed pools"
+            )
+    else:
+        typer.echo(f"scenario {sid} {status}: {error}", err=True)
+
+
+@plan_cli.command("list")
+def plan_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """List scenarios with their status."""
+
+    from app.db.session import make_sync_engine  # noqa: PLC0415
+
+    engine = make_sync_engine(resolve_database_url(_settings()))
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, name, status, input_hash FROM scenario ORDER BY id")
+        ).all()
+    engine.dispose()
+    if as_json:
+        typer.echo(json.dumps([dict(r._mapping) for r in rows], indent=2))
+        return
+    for r in rows:
+        typer.echo(
+            f"{r.id:>5}  {r.status:<10} {(r.input_hash or '')[:12]:<12} {r.name}"
+        )
+
+
+@plan_cli.command("report")
+def plan_report(
+    scenario_id: Annotated[int, typer.Argument(help="Scenario id")],
+    out: Annotated[Path, typer.Option(help="Output file (.html or .pdf)")],
+    lang: Annotated[str, typer.Option(help="uz, ru, en or de")] = "en",
+) -> None:
+    """Write the report of a finished scenario as HTML or PDF (by file suffix)."""
+    from app.db.models import Scenario  # noqa: PLC0415
+    from app.db.session import make_sync_engine  # noqa: PLC0415
+    from app.errors import DomainError  # noqa: PLC0415
+    from app.services import reports  # noqa: PLC0415
+
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("html", "pdf"):
+        raise _fail(f"--out must end in .html or .pdf, got {out.name!r}")
+    if lang not in reports.LANGS:
+        raise _fail(f"--lang must be one of {', '.join(reports.LANGS)}, got {lang!r}")
+    engine = make_sync_engine(resolve_database_url(_settings()))
+    try:
+        from sqlalchemy.orm import Session  # noqa: PLC0415
+
+        with Session(engine) as session:
+            row = session.get(Scenario, scenario_id)
+            if row is None:
+                raise _fail(f"scenario {scenario_id} not found")
+            data, _ = reports.render(engine, row, lang, fmt)
+    except DomainError as e:
+        raise _fail(e.detail) from None
+    finally:
+        engine.dispose()
+    out.write_bytes(data)
+    typer.echo(f"wrote {out} ({len(data):,} bytes)")
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from shapely.ops import unary_union
 
+from geo.roads import build_road_graph
 from planning.config import (
     AFIR,
     NEVI,
@@ -37,7 +38,7 @@ from planning.config import (
     DemandConfig,
     SelectionConfig,
 )
-from planning.coverage import coverage
+from planning.coverage import coverage, road_costs
 from planning.demand import allocate_demand, spread_cities, traffic_proxy
 from planning.grid import make_grid
 from planning.mclp import cover_matrix, solve_mclp
@@ -114,6 +115,13 @@ def main(argv: list[str]) -> None:
             CoverageConfig(),
         )
         t_all = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        graph = build_road_graph(roads)
+        road_d, _ = road_costs(
+            grid, graph, stations.geometry.x, stations.geometry.y, CoverageConfig()
+        )
+        t_road = time.perf_counter() - t1
+        reach = np.isfinite(road_d)
         print(
             f"\n### resolution {res}: {grid.size:,} hexagons "
             f"(direct h3 fill: {len(base):,} cells in {t_base:.1f} s, grid only)"
@@ -127,6 +135,11 @@ def main(argv: list[str]) -> None:
             f"- population {dem.population.sum():,.0f}, demand {dem.total_kwh_day:,.0f} kWh/day "
             f"(sum of cells {dem.demand_kwh_day.sum():,.0f}); within 5 km: "
             f"{cov.population_share_km:.1%} of people, {cov.demand_share_km:.1%} of demand"
+        )
+        print(
+            f"- along the road graph ({graph.edge_count:,} edges): {t_road:.1f} s more; "
+            f"{reach.mean():.1%} of cells within 25 km of a main road, median road/straight "
+            f"distance {np.median(road_d[reach] / np.maximum(cov.distance_m[reach], 1)):.2f}"
         )
         print(f"- peak RSS so far {_peak_mib():,.0f} MiB")
         if res == 7:

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
+from geo.roads import RoadGraph, Snap, multi_source_distances, point_costs, snap_points
 from planning.config import CoverageConfig
 from planning.errors import InvalidParameterError
 from planning.grid import BoolArray, CellGrid, FloatArray, IntArray
@@ -97,6 +98,7 @@ def coverage_arrays(
     site_y_m: FloatArray,
     config: CoverageConfig,
     road_distance_m: FloatArray | None = None,
+    road_minutes: FloatArray | None = None,
 ) -> CoverageResult:
     """Coverage on arrays (the core of :func:`coverage`).
 
@@ -113,6 +115,10 @@ def coverage_arrays(
     road_distance_m
         Optional road distance per cell to its nearest charger (m, ``inf`` when
         unreachable).
+    road_minutes
+        Optional driving time per cell along the road graph, min; without it
+        times come from ``road_distance_m`` (or the straight line) at
+        ``speed_kmh``.
 
     Examples
     --------
@@ -133,7 +139,11 @@ def coverage_arrays(
     dist, nearest = nearest_distance_m(x_m, y_m, site_x_m, site_y_m)
     if road_distance_m is not None:
         road = np.asarray(road_distance_m, np.float64)
-        minutes = road / 1000.0 / config.speed_kmh * 60.0
+        minutes = (
+            np.asarray(road_minutes, np.float64)
+            if road_minutes is not None
+            else road / 1000.0 / config.speed_kmh * 60.0
+        )
     else:
         road = None
         minutes = dist * config.detour_factor / 1000.0 / config.speed_kmh * 60.0
@@ -165,9 +175,72 @@ def coverage(
     site_lat: npt.ArrayLike,
     config: CoverageConfig,
     road_distance_m: FloatArray | None = None,
+    road_minutes: FloatArray | None = None,
 ) -> CoverageResult:
     """Coverage of a grid by chargers given in EPSG:4326 (lon, lat)."""
     sx, sy = grid.project(site_lon, site_lat)
     return coverage_arrays(
-        grid.x_m, grid.y_m, population, demand_kwh_day, sx, sy, config, road_distance_m
+        grid.x_m,
+        grid.y_m,
+        population,
+        demand_kwh_day,
+        sx,
+        sy,
+        config,
+        road_distance_m,
+        road_minutes,
     )
+
+
+def road_costs(
+    grid: CellGrid,
+    graph: RoadGraph,
+    site_lon: npt.ArrayLike,
+    site_lat: npt.ArrayLike,
+    config: CoverageConfig,
+    max_snap_m: float = 25_000.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Distance (m) and driving time (min) from each cell to its nearest charger
+    along the road graph (:mod:`geo.roads`).
+
+    Chargers and cell centres are snapped to the nearest road edge within
+    ``max_snap_m``; the cell's off-road leg (snap distance) is added to both,
+    the time of that leg at ``speed_kmh / detour_factor``. Cells or chargers
+    farther than ``max_snap_m`` from any road get ``inf`` (unreachable by road);
+    the chargers' own off-road legs are not added.
+
+    Returns
+    -------
+    distance_m, minutes
+        Aligned with the grid.
+    """
+    lon = np.atleast_1d(np.asarray(site_lon, np.float64))
+    lat = np.atleast_1d(np.asarray(site_lat, np.float64))
+    inf = np.full(grid.size, np.inf)
+    if lon.size == 0 or graph.edge_count == 0:
+        return inf, inf.copy()
+    ss = snap_points(graph, lon, lat, max_distance_m=max_snap_m, strict=False)
+    sources = [
+        Snap(
+            lon=float(lon[i]),
+            lat=float(lat[i]),
+            edge=int(ss.edge[i]),
+            u=int(graph.edge_u[ss.edge[i]]),
+            v=int(graph.edge_v[ss.edge[i]]),
+            fraction=float(ss.fraction[i]),
+            distance_m=float(ss.distance_m[i]),
+            snapped_lon=float(lon[i]),
+            snapped_lat=float(lat[i]),
+        )
+        for i in np.flatnonzero(ss.edge >= 0)
+    ]
+    if not sources:
+        return inf, inf.copy()
+    dist_node, _ = multi_source_distances(graph, sources, weight="length_m")
+    time_node, _ = multi_source_distances(graph, sources, weight="time_s")
+    cs = snap_points(graph, grid.lon, grid.lat, max_distance_m=max_snap_m, strict=False)
+    off = np.where(cs.edge >= 0, cs.distance_m, np.inf)
+    dist = point_costs(graph, dist_node, cs, weight="length_m") + off
+    off_min = off * config.detour_factor / 1000.0 / config.speed_kmh * 60.0
+    minutes = point_costs(graph, time_node, cs, weight="time_s") / 60.0 + off_min
+    return dist, minutes

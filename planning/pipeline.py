@@ -34,6 +34,7 @@ from shapely.ops import substring, unary_union
 
 from geo.crs import WGS84
 from geo.errors import MissingCrsError
+from geo.roads import build_road_graph
 from planning.candidates import along_roads
 from planning.config import (
     CorridorRule,
@@ -45,7 +46,7 @@ from planning.config import (
     site_cost_uzs,
 )
 from planning.corridor import CorridorAudit, audit_road, merge_road_parts
-from planning.coverage import CoverageResult, coverage
+from planning.coverage import CoverageResult, coverage, road_costs
 from planning.demand import (
     DemandResult,
     allocate_demand,
@@ -153,6 +154,7 @@ class PlanConfig:
     corridor_rules: tuple[str, ...] = ("afir", "nevi", "uz")
     custom_rule: CorridorRule | None = None
     candidate_sources: tuple[str, ...] = ("imported", "roads")
+    road_coverage: bool = True
     road_candidate_kw: float = 150.0
     main_road_classes: tuple[str, ...] = (
         "international",
@@ -322,6 +324,55 @@ def run_corridors(
     return tuple(audits), props
 
 
+def run_coverage(
+    inputs: PlanInputs, config: PlanConfig, grid: CellGrid, demand: DemandResult
+) -> tuple[CoverageResult, CoverageResult]:
+    """Coverage by existing stations, and by existing + planned ones.
+
+    Straight-line always; along the road graph (:mod:`geo.roads`) when
+    ``config.road_coverage`` and roads exist.
+    """
+    stations = check_gdf(inputs.stations, "stations", ["point_kw"], _POINT)
+    slon, slat = _xy(stations)
+    roads_all = check_gdf(inputs.roads, "roads", ["road_class"], _LINE)
+    graph = (
+        build_road_graph(roads_all) if config.road_coverage and len(roads_all) else None
+    )
+    road_d = road_min = None
+    if graph is not None:
+        road_d, road_min = road_costs(grid, graph, slon, slat, config.coverage)
+    cov = coverage(
+        grid,
+        demand.population,
+        demand.demand_kwh_day,
+        slon,
+        slat,
+        config.coverage,
+        road_d,
+        road_min,
+    )
+    planned = (
+        check_gdf(inputs.planned, "planned", [], _POINT)
+        if inputs.planned is not None
+        else gpd.GeoDataFrame(geometry=[], crs=WGS84)
+    )
+    plon, plat = _xy(planned) if len(planned) else (np.zeros(0), np.zeros(0))
+    all_lon, all_lat = np.concatenate([slon, plon]), np.concatenate([slat, plat])
+    if graph is not None and len(planned):
+        road_d, road_min = road_costs(grid, graph, all_lon, all_lat, config.coverage)
+    cov_planned = coverage(
+        grid,
+        demand.population,
+        demand.demand_kwh_day,
+        all_lon,
+        all_lat,
+        config.coverage,
+        road_d,
+        road_min,
+    )
+    return cov, cov_planned
+
+
 def run_plan(
     inputs: PlanInputs, config: PlanConfig, progress: Progress | None = None
 ) -> PlanResult:
@@ -357,25 +408,7 @@ def run_plan(
             "lie outside the study area and were not counted"
         )
     step("coverage", 2)
-    stations = check_gdf(inputs.stations, "stations", ["point_kw"], _POINT)
-    slon, slat = _xy(stations)
-    cov = coverage(
-        grid, demand.population, demand.demand_kwh_day, slon, slat, config.coverage
-    )
-    planned = (
-        check_gdf(inputs.planned, "planned", [], _POINT)
-        if inputs.planned is not None
-        else gpd.GeoDataFrame(geometry=[], crs=WGS84)
-    )
-    plon, plat = _xy(planned) if len(planned) else (np.zeros(0), np.zeros(0))
-    cov_planned = coverage(
-        grid,
-        demand.population,
-        demand.demand_kwh_day,
-        np.concatenate([slon, plon]),
-        np.concatenate([slat, plat]),
-        config.coverage,
-    )
+    cov, cov_planned = run_coverage(inputs, config, grid, demand)
     step("scores", 3)
     cands = check_gdf(inputs.candidates, "candidates", ["power_kw"], _POINT)
     if "imported" not in config.candidate_sources:
@@ -405,13 +438,18 @@ def run_plan(
         scores, selection = _score_and_select(
             inputs, config, grid, demand, cov_planned, cands
         )
+        if len(selection.selected) == 0:
+            notes.append(
+                "no candidate adds coverage: all demand within "
+                f"{config.selection.radius_km:g} km of a candidate is already covered"
+            )
     step("corridors", 5)
     roads = check_gdf(inputs.roads, "roads", ["road_class"], _LINE)
     roads_in = roads[roads.intersects(area)] if len(roads) else roads
     rules = [corridor_rule(r) for r in config.corridor_rules]
     if config.custom_rule is not None:
         rules.append(config.custom_rule)
-    fast = stations
+    fast = check_gdf(inputs.stations, "stations", ["point_kw"], _POINT)
     corridors, props = run_corridors(
         roads_in, fast, rules, config.main_road_classes, grid.crs
     )

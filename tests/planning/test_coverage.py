@@ -92,3 +92,43 @@ def test_coverage_is_monotone_in_radius(
     assert np.all(a.within_km <= b.within_km)
     assert a.population_share_km <= b.population_share_km + 1e-12
     assert a.demand_share_min <= b.demand_share_min + 1e-12
+
+
+def test_road_distance_follows_the_road_around_a_bend() -> None:
+    import geopandas as gpd  # noqa: PLC0415
+    from pyproj import Geod  # noqa: PLC0415
+    from shapely import LineString  # noqa: PLC0415
+
+    from geo.roads import build_road_graph  # noqa: PLC0415
+    from planning.coverage import road_costs  # noqa: PLC0415
+
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["national", "national"]},
+        geometry=[
+            LineString([(69.0, 41.0), (69.2, 41.0)]),
+            LineString([(69.2, 41.0), (69.2, 41.2)]),
+        ],
+        crs=4326,
+    )
+    grid = make_grid(box(68.98, 40.98, 69.22, 41.22), 8)
+    cfg = CoverageConfig(radius_km=5, minutes=10)
+    dist, minutes = road_costs(grid, build_road_graph(roads), [69.0], [41.0], cfg)
+    straight = coverage(
+        grid, np.ones(grid.size), np.ones(grid.size), [69.0], [41.0], cfg
+    )
+    reach = np.isfinite(dist)
+    assert reach.all()  # every cell is within 25 km of the road
+    assert np.all(dist[reach] >= straight.distance_m[reach] * 0.995)
+    geod = Geod(ellps="WGS84")
+    leg1 = geod.inv(69.0, 41.0, 69.2, 41.0)[2]
+    leg2 = geod.inv(69.2, 41.0, 69.2, 41.2)[2]
+    corner = int(np.argmin(np.hypot(grid.lon - 69.2, grid.lat - 41.2)))
+    assert dist[corner] == pytest.approx(leg1 + leg2, abs=800)  # + off-road leg
+    # 39 km at 70 km/h on a national road ≈ 33.4 min
+    assert minutes[corner] == pytest.approx((leg1 + leg2) / 1000 / 70 * 60, abs=1.5)
+    assert straight.distance_m[corner] < 0.75 * dist[corner]
+    r = coverage(
+        grid, np.ones(grid.size), np.ones(grid.size), [69.0], [41.0], cfg, dist, minutes
+    )
+    assert r.road_distance_m is not None
+    assert r.within_minutes[corner] == False  # noqa: E712
