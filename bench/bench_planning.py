@@ -191,6 +191,7 @@ def main(argv: list[str]) -> None:
     )
     t_cor = time.perf_counter() - t0
     km = sum(a.length_km for a in audits) / 3
+    props = props[props["kind"] == "proposed"]
     print(
         f"\n### corridor audit: {len(audits) // 3} roads, {km:,.0f} km, 3 rules: "
         f"**{t_cor:.2f} s** (target <= 30 s); {len(props)} proposed pools"

@@ -236,6 +236,10 @@ def input_versions(engine: Engine) -> dict[str, Any]:
         versions: dict[str, int] = dict(
             conn.execute(text("SELECT layer, version FROM layer_version")).all()
         )
+        n, last = conn.execute(
+            text('SELECT count(*), max(updated_at)::text FROM "transaction"')
+        ).one()
+        out["transaction"] = {"rows": int(n), "last_update": last}
         for layer in INPUT_LAYERS:
             n, h = conn.execute(
                 text(
@@ -255,10 +259,17 @@ def input_hash(params: dict[str, Any], versions: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+#: Stations with the power of each EVSE and, once the OCPP server has recorded
+#: sessions, their utilisation over the last 7 days (busy EVSE-seconds / EVSE-
+#: seconds); NULL everywhere while there are no sessions at all.
 _STATIONS_SQL: Final = """
 SELECT s.id, s.name, s.geom,
        coalesce(array_agg(e.kw ORDER BY e.kw DESC) FILTER (WHERE e.kw IS NOT NULL),
-                '{}'::float8[]) AS point_kw
+                '{}'::float8[]) AS point_kw,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM "transaction") THEN NULL
+            ELSE least(1.0, coalesce(u.busy_s, 0)
+                            / (greatest(count(e.id), 1) * 7 * 86400.0))
+       END AS utilisation
 FROM site s
 LEFT JOIN (
     SELECT cp.site_id, ev.id, max(c.max_power_kw)::float8 AS kw
@@ -267,7 +278,18 @@ LEFT JOIN (
     JOIN connector c ON c.evse_pk = ev.id
     GROUP BY cp.site_id, ev.id
 ) e ON e.site_id = s.id
-GROUP BY s.id
+LEFT JOIN (
+    SELECT cp.site_id,
+           sum(extract(epoch FROM
+               least(coalesce(t.stopped_at, now()), now())
+               - greatest(t.started_at, now() - interval '7 days'))) AS busy_s
+    FROM "transaction" t
+    JOIN charge_point cp ON cp.id = t.charge_point_id
+    WHERE coalesce(t.stopped_at, now()) > now() - interval '7 days'
+      AND t.started_at < now()
+    GROUP BY cp.site_id
+) u ON u.site_id = s.id
+GROUP BY s.id, u.busy_s
 """
 
 

@@ -52,6 +52,16 @@ def test_nationwide_scenario_end_to_end(
     sample_client: TestClient, sample_db: str
 ) -> None:
     c = sample_client
+    eng = create_engine(sample_db)
+    with eng.begin() as conn:  # one 2-hour session: utilisation becomes known
+        conn.execute(
+            text(
+                'INSERT INTO "transaction" (charge_point_id, transaction_uid, started_at,'
+                " stopped_at) SELECT id, 'plan-t1', now() - interval '3 hours',"
+                " now() - interval '1 hour' FROM charge_point ORDER BY id LIMIT 1"
+            )
+        )
+    eng.dispose()
     created = _create(c, name="uz-2030-r6", resolution=6, n_sites=8, radius_km=10)
     assert created["status"] == "running"
     events = []
@@ -69,6 +79,9 @@ def test_nationwide_scenario_end_to_end(
     assert res["cells"] > 9000  # ~449,000 km² / ~43 km² per res-6 cell
     assert s.input_hash and len(s.input_hash) == 64
     assert s.input_versions["site"]["rows"] >= 1399
+    assert s.input_versions["transaction"]["rows"] == 1
+    assert "utilisation" not in res["omitted_components"]
+    assert res["weights"]["utilisation"] > 0
     sel = res["selection"]
     assert 0 < sel["selected"] <= 8 and sel["gap"] >= 0
     assert sel["covered_kwh_day"] <= sel["lp_bound_kwh_day"] + 1e-6
