@@ -26,14 +26,13 @@ from app import embedded_pg
 from app.db import migrate
 from app.db.session import resolve_database_url
 from app.logging_setup import configure_logging
-from app.services.import_log import LAYER_TABLES, Progress
+from app.services.import_log import IMPORT_LAYERS, ImportSummary, Progress
 from app.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from app.services.sample import SampleSummary
 
 logger = logging.getLogger("quvvat")
-IMPORT_LAYERS = tuple(LAYER_TABLES)
 
 cli = typer.Typer(
     name="quvvat",
@@ -347,11 +346,40 @@ def import_(
             show_default=False,
         ),
     ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            help="CRS of the file when it declares none or a wrong one: EPSG code, "
+            "WKT, or an SK-42 alias (sk42, sk42-gk10..sk42-gk13)"
+        ),
+    ] = None,
+    allow_outside: Annotated[
+        bool,
+        typer.Option(help="Accept features outside Uzbekistan's extent"),
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write rejected features (default FILE.rejects.csv)"
+        ),
+    ] = None,
+    source: Annotated[
+        str, typer.Option(help="Value of the 'source' column of imported rows")
+    ] = "import",
+    layer_name: Annotated[
+        str | None,
+        typer.Option(help="Layer inside a GeoPackage or zip with several layers"),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON")
     ] = False,
 ) -> None:
-    """Import the sample data or a user file into a layer (idempotent by ext_id)."""
+    """Import the sample data or a user file into a layer (idempotent by ext_id).
+
+    Re-importing updates rows with the same ext_id and never duplicates them; a
+    failed import changes nothing. Rejected features are listed with the reason
+    in a CSV next to FILE.
+    """
     if layer != "sample" and layer not in IMPORT_LAYERS:
         raise typer.BadParameter(
             f"unknown layer {layer!r}: choose sample or one of "
@@ -373,7 +401,57 @@ def import_(
         else:
             _print_sample(summary)
         return
-    raise typer.BadParameter("file import is not built yet", param_hint="LAYER")
+    from app.errors import DomainError  # noqa: PLC0415
+    from app.services.importer import ImportOptions, import_file  # noqa: PLC0415
+    from geo.errors import GeoError  # noqa: PLC0415
+
+    assert file is not None  # noqa: S101  # checked above
+    opts = ImportOptions(
+        crs=crs,
+        allow_outside=allow_outside,
+        rejects_path=rejects,
+        source=source,
+        gpkg_layer=layer_name,
+    )
+    try:
+        migrate.upgrade(url)
+        with _progress(f"importing {file.name} into {layer}", not as_json) as progress:
+            result = import_file(
+                url,
+                layer,
+                file,
+                options=opts,
+                max_bytes=s.max_upload_bytes,
+                progress=progress,
+            )
+    except (DomainError, GeoError) as e:
+        detail = e.detail if isinstance(e, DomainError) else str(e)
+        if as_json:
+            code = e.code if isinstance(e, DomainError) else type(e).__name__
+            typer.echo(json.dumps({"detail": detail, "code": code}, ensure_ascii=False))
+        else:
+            typer.echo(f"error: {detail}", err=True)
+        raise typer.Exit(1) from e
+    _print_import(result, as_json)
+
+
+def _print_import(summary: ImportSummary, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"{summary.layer}: read {summary.read}, inserted {summary.inserted}, "
+        f"updated {summary.updated}, rejected {summary.rejected}, "
+        f"repaired {summary.repaired} ({summary.source_name})"
+    )
+    reasons: dict[str, int] = {}
+    for r in summary.rejects:
+        key = r.reason.split(":")[0]
+        reasons[key] = reasons.get(key, 0) + 1
+    for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        typer.echo(f"  rejected {n:>6}: {reason}")
+    if summary.rejects_path:
+        typer.echo(f"  rejected features and reasons: {summary.rejects_path}")
 
 
 def _load_sample_once(url: str) -> None:

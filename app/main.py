@@ -14,6 +14,7 @@ from app.api.routes import (
     commands,
     health,
     id_tokens,
+    imports,
     layers,
     live,
     route,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(id_tokens.router)
     app.include_router(live.router)
     app.include_router(ocpp_server.router)
+    app.include_router(imports.router)
     app.state.tile_cache = TileCache(settings.tile_cache_items)
     app.include_router(tiles.router)
     app.include_router(web.router)

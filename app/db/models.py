@@ -751,3 +751,37 @@ class ImportRun(Base):
     at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class RasterLayer(Base):
+    """An imported raster (population grid): the GeoTIFF is kept as a file under
+    ``<data_dir>/rasters/`` (planning reads it with rasterio for zonal sums);
+    this row records where it is, what it covers and its checksum."""
+
+    __tablename__ = "raster_layer"
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_raster_layer_name"),
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text, server_default="population")
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    crs_wkt: Mapped[str] = mapped_column(Text)
+    epsg: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    band_count: Mapped[int] = mapped_column(SmallInteger)
+    dtype: Mapped[str] = mapped_column(Text)
+    nodata: Mapped[float | None]
+    pixel_size_x: Mapped[float]
+    pixel_size_y: Mapped[float]
+    band1_sum: Mapped[float]
+    source: Mapped[str] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    geom: Mapped[Any] = _geom("POLYGON")

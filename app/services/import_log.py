@@ -13,20 +13,18 @@ from sqlalchemy import Connection, text
 #: progress(done, total): called by long jobs; the CLI renders it with rich.
 Progress = Callable[[int, int], None]
 
-#: Layers of ``quvvat import`` and the table each one fills.
-LAYER_TABLES: Final[dict[str, str]] = {
-    "regions": "region",
-    "districts": "district",
-    "cities": "city",
-    "roads": "road",
-    "stations": "site",
-    "planned_sites": "planned_site",
-    "candidate_sites": "candidate_site",
-    "parcels": "cadastre_parcel",
-    "substations": "grid_substation",
-    "grid_lines": "grid_line",
-    "population": "raster_layer",
-}
+#: Layers that ``quvvat import LAYER FILE`` fills (``population`` is a raster).
+IMPORT_LAYERS: Final = (
+    "stations",
+    "planned_sites",
+    "candidate_sites",
+    "parcels",
+    "substations",
+    "grid_lines",
+    "roads",
+    "districts",
+    "population",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,721 @@
+"""``quvvat import LAYER FILE``: read, check, and upsert a user file into a layer.
+
+Flow: size check -> :func:`geo.io.read_vector` (GeoJSON, GeoPackage, zipped
+Shapefile, CSV, OSM PBF) -> :func:`geo.validate.validate_geometries` (reproject to
+EPSG:4326 incl. SK-42, repair or reject, extent) -> attribute checks per layer ->
+ONE transaction: ``COPY`` into a temporary table, then ``INSERT ... SELECT ...
+ON CONFLICT (ext_id) DO UPDATE`` (idempotent: re-import updates, never
+duplicates), an ``import_run`` row and a ``layer_version`` bump. Any error rolls
+everything back. Rejected features (with the reason) go to a CSV next to the
+input. GeoTIFF population rasters are kept as files (see :func:`import_raster`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import math
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from app.db.session import make_sync_engine
+from app.errors import InvalidInputError, PayloadTooLargeError
+from app.services.import_log import (
+    IMPORT_LAYERS,
+    ImportSummary,
+    Progress,
+    Reject,
+    record_run,
+)
+from geo.errors import GeoError
+from geo.io import OsmKind, detect_format, read_raster_info, read_vector
+from geo.validate import GeometryKind, validate_geometries
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- layer specs
+
+
+class _RowError(ValueError):
+    """A bad attribute value; the message names the field."""
+
+
+def _num(
+    field: str, *, positive: bool = False, nonneg: bool = False
+) -> Callable[[Any], float | None]:
+    def conv(v: Any) -> float | None:
+        if _missing(v):
+            return None
+        try:
+            x = float(str(v).replace(",", ".")) if isinstance(v, str) else float(v)
+        except (TypeError, ValueError) as e:
+            raise _RowError(f"{field}: {v!r} is not a number") from e
+        if not math.isfinite(x):
+            raise _RowError(f"{field}: {v!r} is not a finite number")
+        if positive and x <= 0:
+            raise _RowError(f"{field}: {x:g} must be > 0")
+        if nonneg and x < 0:
+            raise _RowError(f"{field}: {x:g} must be >= 0")
+        return x
+
+    return conv
+
+
+def _kv(v: Any) -> float | None:
+    """Voltage in kV; values above 1000 are taken as volts (OSM convention)."""
+    x = _num("voltage_kv", positive=True)(v)
+    return x / 1000.0 if x is not None and x > 1000 else x
+
+
+def _int(field: str, lo: int, hi: int) -> Callable[[Any], int | None]:
+    def conv(v: Any) -> int | None:
+        x = _num(field)(v)
+        if x is None:
+            return None
+        if x != int(x) or not lo <= x <= hi:
+            raise _RowError(f"{field}: {v!r} must be a whole number from {lo} to {hi}")
+        return int(x)
+
+    return conv
+
+
+def _str(v: Any) -> str | None:
+    return None if _missing(v) else str(v).strip() or None
+
+
+def _list(v: Any) -> str | None:
+    if _missing(v):
+        return None
+    items = v if isinstance(v, list | tuple) else str(v).replace(";", ",").split(",")
+    return json.dumps([str(i).strip() for i in items if str(i).strip()])
+
+
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return v is pd.NA or v is pd.NaT
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One target column: input column candidates, converter, SQL type, required."""
+
+    column: str
+    candidates: tuple[str, ...]
+    convert: Callable[[Any], Any]
+    sql_type: str
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpec:
+    layer: str
+    table: str
+    kind: GeometryKind
+    fields: tuple[Field, ...]
+    region: bool = True  # table has region_id, filled spatially
+    timestamps: bool = True  # table has updated_at
+    osm_kind: OsmKind | None = None
+    name_default_ext_id: bool = False  # "name" NOT NULL: fall back to ext_id
+
+
+_NAME = Field("name", ("name", "title", "name_en"), _str, "text")
+_POWER = Field(
+    "power_kw",
+    ("power_kw", "power", "kw", "max_power_kw"),
+    _num("power_kw", positive=True),
+    "numeric",
+)
+_GRID = (
+    Field("voltage_kv", ("voltage_kv", "voltage", "kv"), _kv, "float8"),
+    Field(
+        "capacity_kw",
+        ("capacity_kw", "capacity"),
+        _num("capacity_kw", nonneg=True),
+        "float8",
+    ),
+    Field(
+        "spare_kw",
+        ("spare_kw", "spare", "spare_capacity_kw"),
+        _num("spare_kw", nonneg=True),
+        "float8",
+    ),
+)
+
+LAYERS: Final[dict[str, LayerSpec]] = {
+    "stations": LayerSpec(
+        "stations",
+        "site",
+        "point",
+        (
+            _NAME,
+            Field("address", ("address", "addr", "street"), _str, "text"),
+            Field("city", ("city", "town"), _str, "text"),
+            Field("operator", ("operator", "operator_name", "network"), _str, "text"),
+        ),
+        osm_kind="charging_stations",
+        name_default_ext_id=True,
+    ),
+    "planned_sites": LayerSpec(
+        "planned_sites",
+        "planned_site",
+        "point",
+        (
+            _NAME,
+            Field(
+                "year",
+                ("year", "planned_year"),
+                _int("year", 2020, 2050),
+                "int",
+                required=True,
+            ),
+            Field("phase", ("phase", "stage"), _str, "text"),
+            _POWER,
+            Field("connector_types", ("connector_types", "connectors"), _list, "text"),
+        ),
+        name_default_ext_id=True,
+    ),
+    "candidate_sites": LayerSpec(
+        "candidate_sites", "candidate_site", "point", (_NAME, _POWER)
+    ),
+    "parcels": LayerSpec(
+        "parcels",
+        "cadastre_parcel",
+        "polygon",
+        (
+            Field("land_use", ("land_use", "landuse", "use"), _str, "text"),
+            Field("owner_type", ("owner_type", "owner", "ownership"), _str, "text"),
+            Field("status", ("status", "legal_status"), _str, "text"),
+        ),
+    ),
+    "substations": LayerSpec(
+        "substations",
+        "grid_substation",
+        "point",
+        (_NAME, *_GRID),
+        osm_kind="substations",
+    ),
+    "grid_lines": LayerSpec(
+        "grid_lines", "grid_line", "line", _GRID, region=False, osm_kind="power_lines"
+    ),
+    "roads": LayerSpec(
+        "roads",
+        "road",
+        "line",
+        (
+            Field("ref", ("ref", "road_ref", "number"), _str, "text"),
+            _NAME,
+            Field(
+                "road_class",
+                ("road_class", "highway", "class", "fclass"),
+                _str,
+                "text",
+                default="unclassified",
+            ),
+            Field(
+                "maxspeed_kmh",
+                ("maxspeed_kmh", "maxspeed", "speed_kmh"),
+                _int("maxspeed_kmh", 1, 200),
+                "int2",
+            ),
+        ),
+        region=False,
+        timestamps=False,
+        osm_kind="roads",
+    ),
+    "districts": LayerSpec(
+        "districts",
+        "district",
+        "polygon",
+        (
+            Field("name_en", ("name_en", "name"), _str, "text"),
+            Field("name_ru", ("name_ru",), _str, "text"),
+            Field("name_uz", ("name_uz",), _str, "text"),
+        ),
+        timestamps=False,
+    ),
+}
+EXT_ID_COLUMNS: Final = ("ext_id", "id", "osm_id", "code", "fid", "uid", "ref_id")
+
+
+# ---------------------------------------------------------------- the service
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    crs: str | None = None
+    allow_outside: bool = False
+    rejects_path: Path | None = None
+    source: str = "import"
+    gpkg_layer: str | None = None
+    raster_name: str = "population"
+    #: Where imported rasters are kept (default ``<data_dir>/rasters``).
+    raster_dir: Path | None = None
+
+
+def check_size(path: Path, max_bytes: int) -> int:
+    """Refuse a missing, empty or oversized file with a clear error."""
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such file", code="file_not_found")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise PayloadTooLargeError(
+            f"{path.name} is {size:,} bytes, over the limit of {max_bytes:,} bytes "
+            "(QUVVAT_MAX_UPLOAD_BYTES)"
+        )
+    if size == 0:
+        raise InvalidInputError(f"{path.name} is empty", code="empty_file")
+    return size
+
+
+def _lookup(frame: pd.DataFrame, candidates: Sequence[str]) -> str | None:
+    lower = {str(c).lower(): str(c) for c in frame.columns if c != frame.geometry.name}
+    return next((lower[c] for c in candidates if c in lower), None)
+
+
+def _ext_ids(frame: pd.DataFrame, geoms: Sequence[Any]) -> list[str]:
+    col = _lookup(frame, EXT_ID_COLUMNS)
+    vals = frame[col].tolist() if col is not None else [None] * len(frame)
+    out = []
+    for v, g in zip(vals, geoms, strict=True):
+        s = _str(v)
+        if s is not None and isinstance(v, float) and v.is_integer():
+            s = str(int(v))
+        if s is None:
+            # No id in the file: the geometry is the identity, so re-importing the
+            # same file updates the same rows.
+            wkb = shapely.to_wkb(g) if g is not None else b""
+            s = "geom:" + hashlib.sha1(wkb, usedforsecurity=False).hexdigest()[:16]
+        out.append(s)
+    return out
+
+
+def import_file(
+    url: str,
+    layer: str,
+    path: Path,
+    *,
+    options: ImportOptions | None = None,
+    max_bytes: int,
+    progress: Progress | None = None,
+    source_name: str | None = None,
+) -> ImportSummary:
+    """Import ``path`` into ``layer`` (see module docstring); returns the summary.
+
+    Raises
+    ------
+    InvalidInputError, PayloadTooLargeError, geo.errors.GeoError
+        Bad layer, file, CRS or values; nothing is changed in the database.
+    """
+    opts = options or ImportOptions()
+    if layer == "population":
+        return import_raster(
+            url, path, options=opts, max_bytes=max_bytes, source_name=source_name
+        )
+    spec = LAYERS.get(layer)
+    if spec is None:
+        raise InvalidInputError(
+            f"unknown layer {layer!r}; choose one of {', '.join(IMPORT_LAYERS)}",
+            code="unknown_layer",
+        )
+    check_size(path, max_bytes)
+    name = source_name or path.name
+
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(done, 5)
+
+    step(0)
+    fmt = detect_format(path)
+    if fmt == "osm-pbf" and spec.osm_kind is None:
+        raise InvalidInputError(
+            f"an OSM extract can be imported into roads, stations, substations or "
+            f"grid_lines, not {layer}",
+            code="unsupported_format",
+        )
+    data = read_vector(
+        path, crs=opts.crs, layer=opts.gpkg_layer, osm_kind=spec.osm_kind
+    )
+    frame = data.frame
+    if len(frame) == 0:
+        raise InvalidInputError(f"{name} has no features", code="empty_file")
+    step(1)
+    raw_geoms = list(frame.geometry.array)
+    ext_ids = _ext_ids(frame, raw_geoms)
+    checked = validate_geometries(
+        frame, spec.kind, labels=ext_ids, allow_outside=opts.allow_outside
+    )
+    rejects = [Reject(r.label, r.reason) for r in checked.rejects]
+    step(2)
+
+    rows, more_rejects = _attributes(spec, checked.frame, ext_ids, frame.index)
+    rejects += more_rejects
+    default_rejects = path.with_name(path.name + ".rejects.csv")
+    rejects_path = _write_rejects(rejects, opts.rejects_path or default_rejects)
+    if rejects_path is None and opts.rejects_path is None:
+        default_rejects.unlink(missing_ok=True)  # stale from an earlier run
+    if not rows["ext_id"]:
+        raise InvalidInputError(
+            f"{name}: all {len(frame)} features were rejected; first reason: "
+            f"{rejects[0].feature}: {rejects[0].reason}"
+            + (f" (all reasons in {rejects_path})" if rejects_path else ""),
+            code="all_rejected",
+        )
+    step(3)
+    engine = make_sync_engine(url)
+    try:
+        with engine.begin() as conn:
+            inserted, updated = _upsert(conn, spec, rows, opts.source)
+            step(4)
+            summary = record_run(
+                conn,
+                ImportSummary(
+                    layer=layer,
+                    source_name=name,
+                    read=len(frame),
+                    inserted=inserted,
+                    updated=updated,
+                    rejected=len(rejects),
+                    repaired=checked.repaired,
+                    rejects=tuple(rejects),
+                    rejects_path=str(rejects_path) if rejects_path else None,
+                    notes=(
+                        f"format {data.format}, CRS {checked.source_crs} ({data.crs_from})",
+                    ),
+                ),
+            )
+    except DBAPIError as e:
+        orig = getattr(e, "orig", None) or e
+        raise InvalidInputError(
+            f"import of {name} into {layer} failed and changed nothing: {_first_line(orig)}",
+            code="import_failed",
+        ) from e
+    finally:
+        engine.dispose()
+    step(5)
+    logger.info(
+        "import %s <- %s: read %d, inserted %d, updated %d, rejected %d, repaired %d",
+        layer, name, summary.read, summary.inserted, summary.updated, summary.rejected, summary.repaired,
+    )  # fmt: skip
+    return summary
+
+
+def _first_line(e: object) -> str:
+    s = str(e).strip()
+    return s.splitlines()[0] if s else type(e).__name__
+
+
+def _attributes(  # noqa: PLR0912  # one branch per check, kept together
+    spec: LayerSpec, frame: pd.DataFrame, ext_ids: Sequence[str], all_index: pd.Index
+) -> tuple[dict[str, list[Any]], list[Reject]]:
+    """Attribute conversion, column by column; bad rows become rejects (by ext_id)."""
+    n = len(frame)
+    pos = {idx: i for i, idx in enumerate(all_index)}
+    ids = [ext_ids[pos[idx]] for idx in frame.index]
+    cols = {f.column: _lookup(frame, f.candidates) for f in spec.fields}
+    used = {c for c in cols.values() if c is not None}
+    gcol = frame.geometry.name
+    extra = [c for c in frame.columns if c not in used and c != gcol]
+    bad: dict[int, str] = {}
+    values: dict[str, list[Any]] = {}
+    for f in spec.fields:
+        c = cols[f.column]
+        raw = frame[c].tolist() if c is not None else [None] * n
+        conv: list[Any] = []
+        for i, v in enumerate(raw):
+            try:
+                x = f.convert(v)
+            except _RowError as e:
+                bad.setdefault(i, str(e))
+                x = None
+            if x is None:
+                x = f.default
+            if x is None and f.required and i not in bad:
+                tried = ", ".join(f.candidates)
+                bad[i] = f"{f.column} is required (columns tried: {tried})"
+            conv.append(x)
+        values[f.column] = conv
+    if {"spare_kw", "capacity_kw"} <= values.keys():
+        for i, (sp, cap) in enumerate(
+            zip(values["spare_kw"], values["capacity_kw"], strict=True)
+        ):
+            if sp is not None and cap is not None and sp > cap and i not in bad:
+                bad[i] = f"spare_kw {sp:g} exceeds capacity_kw {cap:g}"
+    if extra and n:
+        props = (
+            frame[extra]
+            .to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
+            .splitlines()
+        )
+    else:
+        props = ["{}"] * n
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    hexes: list[str] = (
+        shapely.to_wkb(
+            shapely.set_srid(geoms, 4326), hex=True, include_srid=True
+        ).tolist()
+        if n
+        else []
+    )
+    rejects: list[Reject] = []
+    keep: list[int] = []
+    seen: dict[str, int] = {}
+    for i in range(n):
+        if i in bad:
+            rejects.append(Reject(ids[i], bad[i]))
+        elif ids[i] in seen:
+            first = seen[ids[i]] + 1
+            rejects.append(
+                Reject(ids[i], f"duplicate ext_id (first at accepted row {first})")
+            )
+        else:
+            seen[ids[i]] = len(keep)
+            keep.append(i)
+    out: dict[str, list[Any]] = {
+        "ext_id": [ids[i] for i in keep],
+        "geom": [hexes[i] for i in keep],
+        "shape": [geoms[i] for i in keep],
+        "properties": [props[i] for i in keep],
+    }
+    for f in spec.fields:
+        out[f.column] = [values[f.column][i] for i in keep]
+    if spec.name_default_ext_id:
+        out["name"] = [
+            nm if nm is not None else e
+            for nm, e in zip(out["name"], out["ext_id"], strict=True)
+        ]
+    return out, rejects
+
+
+def _write_rejects(rejects: Sequence[Reject], path: Path) -> Path | None:
+    if not rejects:
+        return None
+    try:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["feature", "reason"])
+            for r in rejects:
+                w.writerow([r.feature, r.reason])
+    except OSError as e:
+        raise InvalidInputError(
+            f"cannot write the rejects file {path}: {e}", code="rejects_unwritable"
+        ) from e
+    return path
+
+
+def _region_ids(
+    conn: Connection, shapes: Sequence[Any], kind: GeometryKind
+) -> list[int | None]:
+    """Region of each feature (first region containing its point on surface).
+
+    Done in Python with prepared region polygons (vectorised point-in-polygon):
+    a correlated ST_Intersects subquery per row costs about 1 ms a row on the
+    detailed borders.
+    """
+    regions = conn.execute(
+        text("SELECT id, ST_AsBinary(geom) FROM region ORDER BY id")
+    ).all()
+    out: list[int | None] = [None] * len(shapes)
+    if not regions or not shapes:
+        return out
+    ids = np.array([r[0] for r in regions])
+    polys = shapely.from_wkb([bytes(r[1]) for r in regions])
+    shapely.prepare(polys)
+    geoms = np.asarray(shapes, dtype=object)
+    pts = geoms if kind == "point" else shapely.point_on_surface(geoms)
+    assigned = np.full(len(pts), -1, dtype=np.int64)
+    for rid, poly in zip(ids, polys, strict=True):  # lowest id first wins
+        hit = (assigned < 0) & shapely.intersects(poly, pts)
+        assigned[hit] = rid
+    out = [int(r) if r >= 0 else None for r in assigned]
+    return out
+
+
+def _upsert(
+    conn: Connection, spec: LayerSpec, rows: dict[str, list[Any]], source: str
+) -> tuple[int, int]:
+    """COPY the rows into a temp table, then one INSERT ... ON CONFLICT."""
+    fields = [f for f in spec.fields if f.column != "operator"]
+    tmp_cols = ["ext_id text", "geom geometry", "properties text"] + [
+        f"{f.column} {f.sql_type}" for f in spec.fields
+    ]
+    extra_names: list[str] = []
+    extra_series: list[Sequence[Any]] = []
+    if spec.region:
+        tmp_cols.append("region_id int")
+        extra_names.append("region_id")
+        extra_series.append(_region_ids(conn, rows["shape"], spec.kind))
+    conn.execute(
+        text(f"CREATE TEMP TABLE _import ({', '.join(tmp_cols)}) ON COMMIT DROP")
+    )
+    names = ["ext_id", "geom", "properties"] + [f.column for f in spec.fields]
+    names += extra_names
+    series: list[Sequence[Any]] = [rows["ext_id"], rows["geom"], rows["properties"]] + [
+        rows[f.column] for f in spec.fields
+    ]
+    series += extra_series
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError("imports need the psycopg 3 driver (postgresql+psycopg://)")
+    copy_sql = f"COPY _import ({', '.join(names)}) FROM STDIN"
+    with raw.cursor() as cur, cur.copy(copy_sql) as copy:
+        for row in zip(*series, strict=True):
+            copy.write_row(row)
+    geom = "t.geom"
+    target = ["ext_id", "geom", "properties", "source"] + [f.column for f in fields]
+    select = ["t.ext_id", geom, "t.properties::jsonb", ":source"] + [
+        f"t.{f.column}::jsonb" if f.column == "connector_types" else f"t.{f.column}"
+        for f in fields
+    ]
+    joins = ""
+    if spec.region:
+        target.append("region_id")
+        select.append("t.region_id")
+    if spec.table == "site":
+        conn.execute(
+            text(
+                "INSERT INTO operator (name, source) SELECT DISTINCT operator, :source"
+                " FROM _import WHERE operator IS NOT NULL ON CONFLICT (name) DO NOTHING"
+            ),
+            {"source": source},
+        )
+        target.append("operator_id")
+        select.append("o.id")
+        joins = " LEFT JOIN operator o ON o.name = t.operator"
+    if spec.table == "road":
+        target.append("length_km")
+        select.append(f"ST_Length({geom}::geography) / 1000.0")
+    if spec.table == "cadastre_parcel":
+        target.append("area_m2")
+        select.append(f"ST_Area({geom}::geography)")
+    sets = [f"{c} = EXCLUDED.{c}" for c in target if c != "ext_id"]
+    if spec.timestamps:
+        sets.append("updated_at = now()")
+    sql = (
+        f"WITH up AS (INSERT INTO {spec.table} ({', '.join(target)})"
+        f" SELECT {', '.join(select)} FROM _import t{joins}"
+        f" ON CONFLICT (ext_id) DO UPDATE SET {', '.join(sets)}"
+        " RETURNING (xmax = 0) AS inserted)"
+        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+    )
+    ins, upd = conn.execute(text(sql), {"source": source}).one()
+    return int(ins), int(upd)
+
+
+# ---------------------------------------------------------------- rasters
+
+
+def import_raster(
+    url: str,
+    path: Path,
+    *,
+    options: ImportOptions,
+    max_bytes: int,
+    source_name: str | None = None,
+) -> ImportSummary:
+    """Import a population GeoTIFF: keep the file, record it in ``raster_layer``.
+
+    The file is copied to ``<data_dir>/rasters/<name>-<sha256[:12]>.tif`` and the
+    row (keyed by ``name``) records its CRS, size, pixel size, footprint in
+    EPSG:4326 and the sum of band 1. Planning computes zonal sums from the file
+    with rasterio. Re-importing the same name replaces the row (idempotent).
+    """
+    from app.settings import get_settings  # noqa: PLC0415
+
+    check_size(path, max_bytes)
+    name = source_name or path.name
+    try:
+        info = read_raster_info(path, crs=options.crs)
+    except GeoError:
+        raise
+    from geo.crs import UZ_BBOX  # noqa: PLC0415
+
+    x0, y0, x1, y1 = info.bounds_wgs84
+    ux0, uy0, ux1, uy1 = UZ_BBOX
+    if not options.allow_outside and (x1 < ux0 or x0 > ux1 or y1 < uy0 or y0 > uy1):
+        from geo.errors import OutsideExtentError  # noqa: PLC0415
+
+        raise OutsideExtentError(
+            f"{name} covers ({x0:.3f}, {y0:.3f}, {x1:.3f}, {y1:.3f}), which does not "
+            "overlap Uzbekistan: check --crs or use --allow-outside"
+        )
+    base = options.raster_dir or get_settings().data_dir / "rasters"
+    base.mkdir(parents=True, exist_ok=True)
+    target = base / f"{options.raster_name}-{info.sha256[:12]}.tif"
+    if not target.exists():
+        shutil.copyfile(path, target)
+    engine = make_sync_engine(url)
+    try:
+        with engine.begin() as conn:
+            inserted = conn.execute(
+                text(
+                    "INSERT INTO raster_layer (name, kind, path, sha256, crs_wkt, epsg, width,"
+                    " height, band_count, dtype, nodata, pixel_size_x, pixel_size_y, band1_sum,"
+                    " source, source_name, geom) VALUES (:name, 'population', :path, :sha,"
+                    " :wkt, :epsg, :w, :h, :bands, :dtype, :nodata, :px, :py, :sum, :source,"
+                    " :src, ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
+                    " ON CONFLICT (name) DO UPDATE SET path = EXCLUDED.path,"
+                    " sha256 = EXCLUDED.sha256, crs_wkt = EXCLUDED.crs_wkt, epsg = EXCLUDED.epsg,"
+                    " width = EXCLUDED.width, height = EXCLUDED.height,"
+                    " band_count = EXCLUDED.band_count, dtype = EXCLUDED.dtype,"
+                    " nodata = EXCLUDED.nodata, pixel_size_x = EXCLUDED.pixel_size_x,"
+                    " pixel_size_y = EXCLUDED.pixel_size_y, band1_sum = EXCLUDED.band1_sum,"
+                    " source = EXCLUDED.source, source_name = EXCLUDED.source_name,"
+                    " geom = EXCLUDED.geom, imported_at = now() RETURNING (xmax = 0)"
+                ),
+                {
+                    "name": options.raster_name,
+                    "path": str(target),
+                    "sha": info.sha256,
+                    "wkt": info.crs.to_wkt(),
+                    "epsg": info.crs.to_epsg(),
+                    "w": info.width,
+                    "h": info.height,
+                    "bands": info.band_count,
+                    "dtype": info.dtype,
+                    "nodata": info.nodata,
+                    "px": info.pixel_size[0],
+                    "py": info.pixel_size[1],
+                    "sum": info.band1_sum,
+                    "source": options.source,
+                    "src": name,
+                    "x0": x0,
+                    "y0": y0,
+                    "x1": x1,
+                    "y1": y1,
+                },
+            ).scalar_one()
+            summary = record_run(
+                conn,
+                ImportSummary(
+                    layer="population",
+                    source_name=name,
+                    read=1,
+                    inserted=int(bool(inserted)),
+                    updated=int(not inserted),
+                    rejected=0,
+                    notes=(
+                        f"raster {info.width}x{info.height}, CRS {info.crs.to_string()},"
+                        f" band 1 sum {info.band1_sum:,.0f}, stored at {target}",
+                    ),
+                ),
+            )
+    finally:
+        engine.dispose()
+    return summary
