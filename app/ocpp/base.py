@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Final, Protocol, cast
 from ocpp.charge_point import camel_to_snake_case, remove_nones, snake_to_camel_case
 from ocpp.exceptions import FormatViolationError, InternalError, OCPPError
 from ocpp.messages import Call, CallError, MessageType, _validate_payload, unpack
+from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from app.services.charging import OcppContext
 from app.services.registry import InvalidCommandPayloadError
@@ -211,6 +212,8 @@ class SessionBase:
                 error.description or error.code,
                 _plain(error.details),
             )
+        except (WebSocketDisconnect, WebSocketDisconnected, OSError):
+            raise  # the charge point left while we answered: nothing to answer
         except Exception:
             logger.exception("%s: error while handling %s", self.id, msg.action)
             err = InternalError()

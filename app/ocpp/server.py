@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from starlette.websockets import (
     WebSocketDisconnect,
     WebSocketDisconnected,
@@ -283,7 +284,13 @@ class OcppServer:
 
 async def start_runtime(app: Any, settings: Settings) -> None:
     """Lifespan start: MQTT publisher, group commit, frame log, OCPP server."""
-    maker = app.state.sessionmaker
+    # Its own pool: thousands of charge points must not starve the API, and a
+    # pre-ping round trip per message would double the database latency.
+    engine = create_async_engine(
+        app.state.database_url, pool_size=20, max_overflow=10, pool_recycle=600
+    )
+    app.state.ocpp_engine = engine
+    maker = async_sessionmaker(engine, expire_on_commit=False)
     bus: LiveBus = app.state.live
     mqtt = MqttPublisher(bus, settings.mqtt_url) if settings.mqtt_url else None
     committer = GroupCommitter(maker)
@@ -308,6 +315,7 @@ async def stop_runtime(app: Any) -> None:
     await server.log.stop()
     if app.state.mqtt is not None:
         await app.state.mqtt.stop()
+    await app.state.ocpp_engine.dispose()
 
 
 @router.websocket("/ocpp/{charge_point_id}")
