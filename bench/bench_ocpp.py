@@ -123,12 +123,12 @@ def simulate(
     args = [
         "simulate", "--url", url, "--n", str(n), "--prefix", prefix, "--protocol", "mixed",
         "--transacting", str(transacting), "--meter-interval", "10", "--heartbeat", "60",
-        "--session-minutes", "600", "--duration", str(duration), "--ramp", "300", "--json",
+        "--session-minutes", "600", "--duration", str(duration), "--ramp", "50", "--json",
     ]  # fmt: skip
     if flood:
         args.append("--flood")
     proc = _cli(*args)
-    out, _ = proc.communicate(timeout=duration + n / 50 + 300)
+    out, _ = proc.communicate(timeout=duration + n / 20 + 300)
     if proc.returncode != 0:
         raise RuntimeError(f"simulator failed ({proc.returncode})")
     result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])

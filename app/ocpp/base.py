@@ -24,7 +24,7 @@ from ocpp.exceptions import FormatViolationError, InternalError, OCPPError
 from ocpp.messages import Call, CallError, MessageType, _validate_payload, unpack
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
-from app.services.charging import OcppContext
+from app.services.charging import Identity, OcppContext
 from app.services.registry import InvalidCommandPayloadError
 
 logger = logging.getLogger(__name__)
@@ -106,8 +106,13 @@ class SessionBase:
     charge_point_id: str
     last_message_at: float
     max_frame_bytes: int
+    identity: Identity | None
 
-    def _init_session(self, ctx: OcppContext, max_frame_bytes: int) -> None:
+    def _init_session(
+        self, ctx: OcppContext, max_frame_bytes: int, ident: Identity | None = None
+    ) -> None:
+        #: Site, operator and region for live events (None: unknown until it boots).
+        self.identity = ident
         self.ctx = ctx
         self.charge_point_id = self.id
         self.last_message_at = time.monotonic()

@@ -252,7 +252,7 @@ class OcppServer:
     async def serve(self, ws: WebSocket, charge_point_id: str) -> None:
         try:
             proto = self.choose_subprotocol(list(ws.scope.get("subprotocols", [])))
-            await self.authenticate(ws, charge_point_id)
+            ident = await self.authenticate(ws, charge_point_id)
         except Refusal as r:
             await self.refuse(ws, charge_point_id, r)
             return
@@ -265,21 +265,21 @@ class OcppServer:
             response_timeout=self.ctx.settings.ocpp_call_timeout_s,
             logger=LIB_LOGGER,
         )
-        session._init_session(self.ctx, self.ctx.settings.ocpp_max_frame_bytes)
+        session._init_session(self.ctx, self.ctx.settings.ocpp_max_frame_bytes, ident)
         old = self.registry.put(session)
         if old is not None:
             logger.info("%s reconnected: replacing its old socket", charge_point_id)
             await old.close("replaced by a new connection")
         logger.info("%s connected (%s)", charge_point_id, proto)
         try:
-            await charging.connected(self.ctx, charge_point_id, proto)
+            await charging.connected(self.ctx, charge_point_id, proto, ident)
             await session.start()
         except (WebSocketDisconnect, WebSocketDisconnected, OSError):
             pass  # the charge point went away (possibly while we were answering it)
         finally:
             if self.registry.remove(session):
                 logger.info("%s disconnected", charge_point_id)
-                await charging.disconnected(self.ctx, charge_point_id)
+                await charging.disconnected(self.ctx, charge_point_id, session.identity)
 
 
 async def start_runtime(app: Any, settings: Settings) -> None:

@@ -119,6 +119,7 @@ class ChargePointSessionV16(SessionBase, OcppChargePoint):  # type: ignore[misc]
             error_code=None if error_code == "NoError" else error_code,
             info=info,
             v16_connector=True,
+            ident=self.identity,
         )
         return call_result.StatusNotification()
 
@@ -197,7 +198,7 @@ class ChargePointSessionV16(SessionBase, OcppChargePoint):  # type: ignore[misc]
         self, status: str
     ) -> call_result.DiagnosticsStatusNotification:
         await charging.device_status(
-            self.ctx, self.id, kind="diagnostics", status=status
+            self.ctx, self.id, kind="diagnostics", status=status, ident=self.identity
         )
         return call_result.DiagnosticsStatusNotification()
 

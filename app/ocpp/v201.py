@@ -110,6 +110,7 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
             connector_id=connector_id,
             status=connector_status,
             occurred_at=parse_ts(timestamp, "timestamp"),
+            ident=self.identity,
         )
         return call_result.StatusNotification()
 
@@ -205,7 +206,7 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
         self, status: str, **_: Any
     ) -> call_result.LogStatusNotification:
         await charging.device_status(
-            self.ctx, self.id, kind="diagnostics", status=status
+            self.ctx, self.id, kind="diagnostics", status=status, ident=self.identity
         )
         return call_result.LogStatusNotification()
 

@@ -199,18 +199,30 @@ def station_status(connected: bool, evse_statuses: list[str]) -> str:
 
 
 async def _station_status(db: AsyncSession, charge_point_id: str) -> str:
-    connected = await db.scalar(
-        select(ChargePoint.connected).where(ChargePoint.id == charge_point_id)
-    )
-    statuses = (
-        await db.scalars(
-            select(Evse.status).where(Evse.charge_point_id == charge_point_id)
+    row = (
+        await db.execute(
+            text(
+                "SELECT cp.connected, array_remove(array_agg(e.status), NULL)"
+                " FROM charge_point cp LEFT JOIN evse e ON e.charge_point_id = cp.id"
+                " WHERE cp.id = :id GROUP BY cp.connected"
+            ),
+            {"id": charge_point_id},
         )
-    ).all()
-    return station_status(bool(connected), list(statuses))
+    ).first()
+    if row is None:
+        return station_status(False, [])
+    return station_status(bool(row[0]), list(row[1] or []))
 
 
-async def connected(ctx: OcppContext, charge_point_id: str, protocol: str) -> None:
+async def _identity(
+    ctx: OcppContext, charge_point_id: str, known: Identity | None
+) -> Identity | None:
+    return known if known is not None else await identity(ctx, charge_point_id)
+
+
+async def connected(
+    ctx: OcppContext, charge_point_id: str, protocol: str, ident: Identity | None = None
+) -> None:
     now = datetime.now(UTC)
     async with ctx.maker() as db, db.begin():
         await db.execute(
@@ -219,7 +231,7 @@ async def connected(ctx: OcppContext, charge_point_id: str, protocol: str) -> No
             .values(connected=True, protocol=protocol, last_seen_at=now)
         )
         st = await _station_status(db, charge_point_id)
-    ident = await identity(ctx, charge_point_id)
+    ident = await _identity(ctx, charge_point_id, ident)
     ctx.bus.publish(
         _event(
             ident,
@@ -232,7 +244,9 @@ async def connected(ctx: OcppContext, charge_point_id: str, protocol: str) -> No
     )
 
 
-async def disconnected(ctx: OcppContext, charge_point_id: str) -> None:
+async def disconnected(
+    ctx: OcppContext, charge_point_id: str, ident: Identity | None = None
+) -> None:
     now = datetime.now(UTC)
     async with ctx.maker() as db, db.begin():
         await db.execute(
@@ -240,7 +254,7 @@ async def disconnected(ctx: OcppContext, charge_point_id: str) -> None:
             .where(ChargePoint.id == charge_point_id)
             .values(connected=False)
         )
-    ident = await identity(ctx, charge_point_id)
+    ident = await _identity(ctx, charge_point_id, ident)
     ctx.bus.publish(
         _event(
             ident,
@@ -331,6 +345,7 @@ async def status_notification(
     error_code: str | None = None,
     info: str | None = None,
     v16_connector: bool = False,
+    ident: Identity | None = None,
 ) -> None:
     """History row (once), current EVSE/connector status (never older), live event.
 
@@ -405,7 +420,7 @@ async def status_notification(
         st = await _station_status(db, charge_point_id)
     if inserted is None:
         return  # a retry of something already stored and announced
-    ident = await identity(ctx, charge_point_id)
+    ident = await _identity(ctx, charge_point_id, ident)
     ctx.bus.publish(
         _event(
             ident,
@@ -422,7 +437,12 @@ async def status_notification(
 
 
 async def device_status(
-    ctx: OcppContext, charge_point_id: str, *, kind: str, status: str
+    ctx: OcppContext,
+    charge_point_id: str,
+    *,
+    kind: str,
+    status: str,
+    ident: Identity | None = None,
 ) -> None:
     """Firmware (``kind='firmware'``) or diagnostics/log upload progress."""
     now = datetime.now(UTC)
@@ -447,7 +467,7 @@ async def device_status(
             )
             .on_conflict_do_nothing()
         )
-    ident = await identity(ctx, charge_point_id)
+    ident = await _identity(ctx, charge_point_id, ident)
     ctx.bus.publish(
         _event(
             ident,
