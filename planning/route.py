@@ -339,6 +339,39 @@ def _edge_energy_terms(
     return len_km, len_km * speed**2
 
 
+def _anchor_costs(
+    graph: RoadGraph,
+    anchor_nodes: npt.NDArray[np.int64],
+    base: ChargerNetwork | None,
+    edge_len_km: npt.NDArray[np.float64],
+    edge_v2len: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """(time_s, len_km, v2len) of the fastest paths between junctions (3 x m x m)."""
+    m = len(anchor_nodes)
+    node_cost = np.full((3, m, m), np.inf)
+    known: dict[int, int] = {}
+    if base is not None and base.graph is graph:
+        known = {int(a): k for k, a in enumerate(base.anchor_nodes)}
+        mine = np.array([k for k, a in enumerate(anchor_nodes) if int(a) in known])
+        theirs = np.array([known[int(anchor_nodes[k])] for k in mine])
+        if len(mine):
+            node_cost[:, mine[:, None], mine[None, :]] = base.node_cost[
+                :, theirs[:, None], theirs[None, :]
+            ]
+    for k, a in enumerate(anchor_nodes):
+        if int(a) in known:
+            continue
+        cost, sums = shortest_path_tree(
+            graph, int(a), weight="time_s", edge_values=[edge_len_km, edge_v2len]
+        )
+        row = np.stack(
+            [cost[anchor_nodes], sums[0][anchor_nodes], sums[1][anchor_nodes]]
+        )
+        node_cost[:, k, :] = row
+        node_cost[:, :, k] = row  # undirected roads: the same legs back
+    return node_cost
+
+
 def build_charger_network(
     graph: RoadGraph,
     chargers: Sequence[Charger],
@@ -367,10 +400,16 @@ def build_charger_network(
     """
     edge_len_km, edge_v2len = _edge_energy_terms(graph)
     n = len(chargers)
+    reuse = 0
+    if base is not None and base.graph is graph:
+        for c_new, c_old in zip(chargers, base.chargers, strict=False):
+            if (c_new.id, c_new.lon, c_new.lat) != (c_old.id, c_old.lon, c_old.lat):
+                break
+            reuse += 1
     snapped = snap_points(
         graph,
-        [c.lon for c in chargers],
-        [c.lat for c in chargers],
+        [c.lon for c in chargers[reuse:]],
+        [c.lat for c in chargers[reuse:]],
         max_distance_m=snap_limit_m,
         strict=False,
     )
@@ -381,8 +420,24 @@ def build_charger_network(
     acc = np.full((n, 2, 3), np.inf)
     off = np.zeros((n, 3))
     off_ids: list[str] = []
+    if base is not None and reuse:
+        snaps.extend(base.snaps[:reuse])
+        edge[:reuse], frac[:reuse] = base.edge[:reuse], base.frac[:reuse]
+        acc[:reuse], off[:reuse] = base.acc[:reuse], base.off[:reuse]
+        ends[:reuse] = np.where(
+            base.end_anchor[:reuse] >= 0,
+            base.anchor_nodes[np.maximum(base.end_anchor[:reuse], 0)],
+            -1,
+        )
+        off_ids += [
+            c.id
+            for c, sn in zip(chargers[:reuse], base.snaps, strict=False)
+            if sn is None
+        ]
     for i, c in enumerate(chargers):
-        if snapped.edge[i] < 0:
+        if i < reuse:
+            continue
+        if snapped.edge[i - reuse] < 0:
             snaps.append(None)
             off_ids.append(c.id)
             continue
@@ -404,28 +459,7 @@ def build_charger_network(
     pos = np.full(graph.node_count, -1, dtype=np.int64)
     pos[anchor_nodes] = np.arange(len(anchor_nodes))
     end_anchor = np.where(ends >= 0, pos[np.maximum(ends, 0)], -1)
-    m = len(anchor_nodes)
-    node_cost = np.full((3, m, m), np.inf)
-    known: dict[int, int] = {}
-    if base is not None and base.graph is graph:
-        known = {int(a): k for k, a in enumerate(base.anchor_nodes)}
-        mine = np.array([k for k, a in enumerate(anchor_nodes) if int(a) in known])
-        theirs = np.array([known[int(anchor_nodes[k])] for k in mine])
-        if len(mine):
-            node_cost[:, mine[:, None], mine[None, :]] = base.node_cost[
-                :, theirs[:, None], theirs[None, :]
-            ]
-    for k, a in enumerate(anchor_nodes):
-        if int(a) in known:
-            continue
-        cost, sums = shortest_path_tree(
-            graph, int(a), weight="time_s", edge_values=[edge_len_km, edge_v2len]
-        )
-        row = np.stack(
-            [cost[anchor_nodes], sums[0][anchor_nodes], sums[1][anchor_nodes]]
-        )
-        node_cost[:, k, :] = row
-        node_cost[:, :, k] = row  # undirected roads: the same legs back
+    node_cost = _anchor_costs(graph, anchor_nodes, base, edge_len_km, edge_v2len)
     return ChargerNetwork(
         graph=graph,
         chargers=tuple(chargers),
@@ -570,34 +604,50 @@ def _charge_profile(
 def _prune_dominated(
     hubs: list[_Hub],
     net: ChargerNetwork,
-    profiles: list[npt.NDArray[np.float64]],
+    vehicle: Vehicle,
     penalty: npt.NDArray[np.float64],
     energy: npt.NDArray[np.float64],
 ) -> list[int]:
     """Drop hubs that another hub on the same edge beats on every count.
 
     ``energy`` is (hubs x 2): access energy from each end of the edge. A hub is
-    dropped when another one is no slower and no costlier in energy from both
-    ends (penalty included) and charges at least as fast at every level.
+    dropped when another one is no slower and needs no more energy from both
+    ends (busy penalty included) and charges at least as fast at every SoC.
     """
-    by_edge: dict[int, list[int]] = {}
-    for k, h in enumerate(hubs):
-        by_edge.setdefault(int(net.edge[h.charger]), []).append(k)
+    if not hubs:
+        return []
+    classes = sorted({(h.power_kw, h.dc) for h in hubs})
+    grid = np.linspace(0.0, 1.0, 101)
+    power = np.array(
+        [
+            np.minimum(vehicle.dc_power_kw_array(grid), kw)
+            if dc
+            else np.full(len(grid), min(vehicle.ac_max_kw, kw))
+            for kw, dc in classes
+        ]
+    )
+    faster = np.all(power[:, None, :] >= power[None, :, :], axis=2)  # c_j >= c_k
+    cls = np.array([classes.index((h.power_kw, h.dc)) for h in hubs])
+    ci = np.array([h.charger for h in hubs])
+    t = net.acc[ci, :, 0] + penalty[:, None]
+    edge = net.edge[ci]
     keep: list[int] = []
-    for group in by_edge.values():
-        t = {k: net.acc[hubs[k].charger, :, 0] + penalty[k] for k in group}
-        group.sort(key=lambda k: (float(t[k].sum()), k))
-        kept: list[int] = []
-        for k in group:
-            dominated = any(
-                np.all(t[j] <= t[k])
-                and np.all(energy[j] <= energy[k])
-                and np.all(profiles[j] <= profiles[k])
-                for j in kept
-            )
-            if not dominated:
-                kept.append(k)
-        keep.extend(kept)
+    for e in np.unique(edge):
+        g = np.flatnonzero(edge == e)
+        if len(g) == 1:
+            keep.append(int(g[0]))
+            continue
+        tg, eg = t[g], energy[g]
+        dom = (
+            np.all(tg[:, None, :] <= tg[None, :, :], axis=2)
+            & np.all(eg[:, None, :] <= eg[None, :, :], axis=2)
+            & faster[cls[g][:, None], cls[g][None, :]]
+        )  # dom[j, k]: j is at least as good as k
+        strict = dom & ~(
+            dom.T & (np.arange(len(g))[:, None] > np.arange(len(g))[None, :])
+        )
+        np.fill_diagonal(strict, False)
+        keep.extend(int(x) for x in g[~strict.any(axis=0)])
     return sorted(keep)
 
 
@@ -1034,68 +1084,130 @@ def plan_route(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """Usable hubs of one trip, after dominance pruning, with their end legs."""
+
+    hubs: list[_Hub]
+    penalty: npt.NDArray[np.float64]
+    ol: npt.NDArray[np.float64]  # 3 x H: origin -> hub
+    dl: npt.NDArray[np.float64]  # 3 x H: hub -> destination
+    compatible: int
+    offline: int
+
+
+def _candidates(ctx: _Ctx) -> _Candidates:
+    net, vehicle, opts = ctx.net, ctx.vehicle, ctx.opts
+    hubs, compatible, offline = _hubs(net, vehicle, opts)
+    ci = np.array([hb.charger for hb in hubs], dtype=np.int64)
+    penalty = np.array([opts.busy_penalty_s if hb.busy else 0.0 for hb in hubs])
+    acc_e = _energy_wh(vehicle, ctx.factor, net.acc[ci, :, 1], net.acc[ci, :, 2])
+    keep = _prune_dominated(hubs, net, vehicle, penalty, acc_e.reshape(len(hubs), 2))
+    hubs = [hubs[k] for k in keep]
+    ci = ci[keep]
+    return _Candidates(
+        hubs=hubs,
+        penalty=penalty[keep],
+        ol=_endpoint_legs(net, ctx.o, ci),
+        dl=_endpoint_legs(net, ctx.d, ci),
+        compatible=compatible,
+        offline=offline,
+    )
+
+
 def _build_problem(
-    ctx: _Ctx, direct: tuple[float, float, float]
-) -> tuple[TripProblem, list[_Hub], int, int]:
-    net, vehicle, opts, o, d = ctx.net, ctx.vehicle, ctx.opts, ctx.o, ctx.d
+    ctx: _Ctx,
+    direct: tuple[float, float, float],
+    cand: _Candidates,
+    subset: npt.NDArray[np.int64],
+    soc_step: float,
+) -> TripProblem:
+    """The discretised instance over the hubs ``subset`` of ``cand``."""
+    net, vehicle, opts = ctx.net, ctx.vehicle, ctx.opts
     factor = ctx.factor
-    n_lev = round(1.0 / opts.soc_step) + 1
+    n_lev = round(1.0 / soc_step) + 1
     levels = np.linspace(0.0, 1.0, n_lev)
     step = float(levels[1] - levels[0])
     level_wh = vehicle.battery_kwh * 1000.0 * step
-    hubs, compatible, offline = _hubs(net, vehicle, opts)
+    hubs = [cand.hubs[k] for k in subset]
     cache: dict[tuple[float, bool], npt.NDArray[np.float64]] = {}
     for hb in hubs:
         if (hb.power_kw, hb.dc) not in cache:
             cache[hb.power_kw, hb.dc] = _charge_profile(vehicle, hb, levels)
-    profiles = [cache[hb.power_kw, hb.dc] for hb in hubs]
-    penalty = np.array([opts.busy_penalty_s if hb.busy else 0.0 for hb in hubs])
-    acc_e = np.array(
-        [
-            _energy_wh(
-                vehicle, factor, net.acc[hb.charger, :, 1], net.acc[hb.charger, :, 2]
-            )
-            for hb in hubs
-        ],
-        dtype=np.float64,
-    ).reshape(len(hubs), 2)
-    keep = _prune_dominated(hubs, net, profiles, penalty, acc_e)
-    hubs = [hubs[k] for k in keep]
-    profiles = [profiles[k] for k in keep]
-    penalty = penalty[keep]
     ci = np.array([hb.charger for hb in hubs], dtype=np.int64)
     legs = _hub_legs(net, ci, ci)
     leg_t = legs[0]
     if len(ci):
         np.fill_diagonal(leg_t, np.inf)
     leg_e = _levels_of(_energy_wh(vehicle, factor, legs[1], legs[2]), level_wh)
-    ol = _endpoint_legs(net, o, ci)
-    dl = _endpoint_legs(net, d, ci)
-    orig_t, dest_t = ol[0], dl[0]
-    orig_e = _levels_of(_energy_wh(vehicle, factor, ol[1], ol[2]), level_wh)
-    dest_e = _levels_of(_energy_wh(vehicle, factor, dl[1], dl[2]), level_wh)
+    ol, dl = cand.ol[:, subset], cand.dl[:, subset]
     direct_e = _levels_of(
         np.asarray([_energy_wh(vehicle, factor, direct[1], direct[2])]), level_wh
     )[0]
-    prob = TripProblem(
+    return TripProblem(
         levels=levels,
         start=math.floor(opts.start_soc / step + 1e-9),
         min_stop=math.ceil(opts.min_soc_stop / step - 1e-9),
         min_arrival=math.ceil(opts.min_soc_arrival / step - 1e-9),
         max_charge=math.floor(opts.max_charge_soc / step + 1e-9),
-        profile=np.array(profiles).reshape(len(hubs), n_lev),
-        plug_s=opts.stop_overhead_s + penalty,
+        profile=np.array([cache[hb.power_kw, hb.dc] for hb in hubs]).reshape(
+            len(hubs), n_lev
+        ),
+        plug_s=opts.stop_overhead_s + cand.penalty[subset],
         leg_t=leg_t,
         leg_e=leg_e,
-        orig_t=orig_t,
-        orig_e=orig_e,
-        dest_t=dest_t,
-        dest_e=dest_e,
+        orig_t=ol[0],
+        orig_e=_levels_of(_energy_wh(vehicle, factor, ol[1], ol[2]), level_wh),
+        dest_t=dl[0],
+        dest_e=_levels_of(_energy_wh(vehicle, factor, dl[1], dl[2]), level_wh),
         direct_t=direct[0],
         direct_e=int(direct_e),
         max_rounds=opts.max_stops,
     )
-    return prob, hubs, compatible, offline
+
+
+#: Corridor widths (seconds of detour) tried for the first, bounding plan.
+_CORRIDORS: Final = (1200.0, 3600.0, 4 * 3600.0)
+#: Most hubs used for the bounding plan.
+_BOUND_HUBS: Final = 150
+
+
+def _search(
+    ctx: _Ctx, direct: tuple[float, float, float], cand: _Candidates
+) -> tuple[float, list[tuple[int, int, int]], TripProblem, list[_Hub]]:
+    """Optimal plan over all candidate hubs, exploring only the useful ones.
+
+    1. A bounding plan: hubs within a detour corridor, 5x coarser SoC grid.
+       Any plan found is feasible on the fine grid and no faster, so its time
+       ``ub`` bounds the optimum from above.
+    2. A plan through hub ``j`` takes at least ``t(o, j) + t(j, d) + plug_j``
+       (legs are fastest paths), so hubs with that bound above ``ub`` cannot be
+       in an optimal plan; the exact search runs on the rest, pruned by ``ub``.
+    If no bounding plan exists, the exact search runs on every hub.
+    """
+    opts = ctx.opts
+    lower = cand.ol[0] + cand.dl[0] + opts.stop_overhead_s + cand.penalty
+    order = np.argsort(lower, kind="stable")
+    ub = math.inf
+    coarse = 5 if (round(1.0 / opts.soc_step)) % 5 == 0 else 1
+    if len(order) and coarse > 1:
+        for width in _CORRIDORS:
+            near = order[lower[order] <= direct[0] + width][:_BOUND_HUBS]
+            if len(near) == 0:
+                continue
+            p0 = _build_problem(ctx, direct, cand, near, opts.soc_step * coarse)
+            ub = _solve(p0)[0]
+            if math.isfinite(ub):
+                break
+    if math.isfinite(ub):
+        subset = np.sort(order[lower[order] < ub + 1.0])
+        prob = _build_problem(ctx, direct, cand, subset, opts.soc_step)
+        best, seq = _solve(prob, bound=ub * (1 + 1e-9) + 1.0)
+    else:
+        subset = np.arange(len(cand.hubs))
+        prob = _build_problem(ctx, direct, cand, subset, opts.soc_step)
+        best, seq = _solve_fast(prob)
+    return best, seq, prob, [cand.hubs[k] for k in subset]
 
 
 def trip_problem(
@@ -1110,7 +1222,26 @@ def trip_problem(
     o = _endpoint(net, "origin", origin[0], origin[1], opts.snap_limit_m)
     d = _endpoint(net, "destination", destination[0], destination[1], opts.snap_limit_m)
     ctx = _Ctx(net, vehicle, opts, o, d)
-    return _build_problem(ctx, _direct(net, o.snap, d.snap)[:3])[0]
+    cand = _candidates(ctx)
+    subset = np.arange(len(cand.hubs))
+    return _build_problem(
+        ctx, _direct(net, o.snap, d.snap)[:3], cand, subset, opts.soc_step
+    )
+
+
+def search_time(
+    net: ChargerNetwork,
+    vehicle: Vehicle,
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    options: TripOptions | None = None,
+) -> float:
+    """Optimal time (s) as :func:`plan_route` searches it (for verification)."""
+    opts = options or TripOptions()
+    o = _endpoint(net, "origin", origin[0], origin[1], opts.snap_limit_m)
+    d = _endpoint(net, "destination", destination[0], destination[1], opts.snap_limit_m)
+    ctx = _Ctx(net, vehicle, opts, o, d)
+    return _search(ctx, _direct(net, o.snap, d.snap)[:3], _candidates(ctx))[0]
 
 
 def _plan_segment(
@@ -1126,10 +1257,10 @@ def _plan_segment(
     d = _endpoint(net, b[0], b[1][0], b[1][1], opts.snap_limit_m)
     ctx = _Ctx(net, vehicle, opts, o, d)
     direct = _direct(net, o.snap, d.snap)
-    prob, hubs, compatible, offline = _build_problem(ctx, direct[:3])
-    best, seq = _solve_fast(prob)
+    cand = _candidates(ctx)
+    best, seq, prob, hubs = _search(ctx, direct[:3], cand)
     if not math.isfinite(best):
-        return _explain(ctx, hubs, (compatible, offline), candidate_sites)
+        return _explain(ctx, hubs, (cand.compatible, cand.offline), candidate_sites)
     return _assemble(ctx, prob, hubs, seq, direct)
 
 
@@ -1362,8 +1493,9 @@ def _feasible_with(ctx: _Ctx, sites: Sequence[CandidateSite]) -> bool:
     o2 = _endpoint(net2, ctx.o.name, ctx.o.snap.lon, ctx.o.snap.lat, opts.snap_limit_m)
     d2 = _endpoint(net2, ctx.d.name, ctx.d.snap.lon, ctx.d.snap.lat, opts.snap_limit_m)
     ctx2 = _Ctx(net2, ctx.vehicle, opts, o2, d2)
-    prob, _, _, _ = _build_problem(ctx2, _direct(net2, o2.snap, d2.snap)[:3])
-    best, _ = _solve_fast(prob)
+    best, _, _, _ = _search(
+        ctx2, _direct(net2, o2.snap, d2.snap)[:3], _candidates(ctx2)
+    )
     return math.isfinite(best)
 
 

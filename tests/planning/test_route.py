@@ -27,6 +27,7 @@ from planning.route import (
     build_charger_network,
     exhaustive_best_time,
     plan_route,
+    search_time,
     solve_trip_problem,
     trip_problem,
 )
@@ -344,6 +345,35 @@ def test_coarse_bound_never_changes_the_optimum() -> None:
         plain = _solve(prob)[0]
         assert solve_trip_problem(prob) == pytest.approx(plain, rel=1e-12)
         compared += math.isfinite(plain)
+    assert compared >= 15
+
+
+def test_corridor_pruned_search_equals_the_full_search() -> None:
+    # plan_route searches only hubs that can beat a first bounding plan; on
+    # random instances that must give the same optimum as the full search.
+    rng = np.random.default_rng(11)
+    step = 50 / KM_PER_DEG
+    compared = 0
+    for _ in range(25):
+        chargers = [
+            Charger(
+                f"c{i}",
+                f"c{i}",
+                float(rng.uniform(0, 2)) * step,
+                int(rng.integers(0, 3)) * step,
+                (ChargerConnector("CCS2", float(rng.choice([22.0, 50.0, 150.0]))),),
+                1000,
+            )
+            for i in range(int(rng.integers(3, 12)))
+        ]
+        net = build_charger_network(GRID, chargers)
+        opts = TripOptions(start_soc=float(rng.uniform(0.3, 1.0)))
+        full = _solve(
+            trip_problem(net, SMALL_CAR, (0.0, 0.0), (2 * step, 2 * step), opts)
+        )[0]
+        pruned = search_time(net, SMALL_CAR, (0.0, 0.0), (2 * step, 2 * step), opts)
+        assert pruned == pytest.approx(full, rel=1e-12)
+        compared += math.isfinite(full)
     assert compared >= 15
 
 
