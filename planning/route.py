@@ -132,7 +132,10 @@ class TripOptions:
     SoC values are fractions 0..1. ``busy_penalty_s`` is added at a station whose
     only usable connectors are busy; ``stop_overhead_s`` at every stop (parking,
     plugging in, paying). ``charge_efficiency`` converts energy stored into energy
-    bought (for the price).
+    bought (for the price). ``soc_step`` is the SoC grid of the search.
+    ``merge_m``: stations on the same road within this distance of each other
+    (and with the same charging power) count as one stop option, the one nearest
+    the road; 0 keeps every station (exact, slower with many stations).
     """
 
     start_soc: float = 0.9
@@ -144,7 +147,8 @@ class TripOptions:
     busy_penalty_s: float = 900.0
     stop_overhead_s: float = 300.0
     charge_efficiency: float = 0.92
-    soc_step: float = 0.01
+    soc_step: float = 0.02
+    merge_m: float = 3000.0
     max_stops: int = 20
     snap_limit_m: float = DEFAULT_SNAP_M
     use_live_status: bool = True
@@ -190,6 +194,10 @@ class TripOptions:
             raise InvalidTripError(
                 f"charge_efficiency must be between 0.5 and 1 (got {self.charge_efficiency})",
                 "charge_efficiency",
+            )
+        if not 0 <= self.merge_m <= 50_000:
+            raise InvalidTripError(
+                f"merge_m must be between 0 and 50000 (got {self.merge_m})", "merge_m"
             )
         if not 0 <= self.max_stops <= 50:
             raise InvalidTripError(
@@ -715,28 +723,49 @@ def _closure(
 
 
 def _drive(
-    p: TripProblem, plugged: npt.NDArray[np.float64]
+    p: TripProblem,
+    plugged: npt.NDArray[np.float64],
+    lb: npt.NDArray[np.float64] | None = None,
+    limit: float = math.inf,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Drive hub i -> hub j: arrival at level a comes from level a + e_ij at i.
 
-    Only hubs with a live state are sources (the rest are pruned), which keeps
-    the i x j x level block small.
+    Only pairs that can still beat ``limit`` are evaluated: the earliest state at
+    ``i`` plus the leg plus the least remaining time at ``j`` (``lb``) must be
+    below it. Pairs are grouped by target and reduced with ``reduceat``.
     """
-    n_lev = plugged.shape[1]
-    active = np.flatnonzero(np.isfinite(plugged).any(axis=1))
+    h, n_lev = plugged.shape
+    arr = np.full((h, n_lev), np.inf)
+    from_i = np.full((h, n_lev), -1, dtype=np.int64)
+    from_s = np.full((h, n_lev), -1, dtype=np.int64)
+    row_min = plugged.min(axis=1)
+    ok = np.isfinite(row_min)[:, None] & np.isfinite(p.leg_t)
+    if lb is not None and math.isfinite(limit):
+        ok &= row_min[:, None] + p.leg_t + lb.min(axis=1)[None, :] < limit
+    ii, jj = np.nonzero(ok.T)  # sorted by target j (rows of the transpose)
+    if len(ii) == 0:
+        return arr, from_i, from_s
+    src_i, dst_j = jj, ii
     lev = np.arange(n_lev)
-    leg_e = p.leg_e[active]
-    leg_t = p.leg_t[active]
-    src = lev[None, None, :] + leg_e[:, :, None]  # i x j x a
-    valid = (src < n_lev) & np.isfinite(leg_t)[:, :, None] & (lev >= p.min_stop)
+    src = lev[None, :] + p.leg_e[src_i, dst_j][:, None]  # pairs x a
+    valid = (src < n_lev) & (lev >= p.min_stop)[None, :]
     src_c = np.where(valid, src, 0)
-    cand = np.where(
-        valid, plugged[active[:, None, None], src_c] + leg_t[:, :, None], np.inf
+    cand = (
+        np.where(valid, plugged[src_i[:, None], src_c], np.inf)
+        + p.leg_t[src_i, dst_j][:, None]
     )
-    k = np.argmin(cand, axis=0)  # j x a
-    arr = np.take_along_axis(cand, k[None, :, :], axis=0)[0]
-    from_s = np.take_along_axis(src_c, k[None, :, :], axis=0)[0]
-    return arr, active[k], from_s
+    targets, starts = np.unique(dst_j, return_index=True)
+    best = np.minimum.reduceat(cand, starts, axis=0)
+    counts = np.diff(np.append(starts, len(dst_j)))
+    hit = (cand == np.repeat(best, counts, axis=0)) & np.isfinite(cand)
+    pair = np.where(hit, np.arange(len(dst_j))[:, None], len(dst_j))
+    first = np.minimum.reduceat(pair, starts, axis=0)  # targets x a
+    found = first < len(dst_j)
+    first_c = np.where(found, first, 0)
+    arr[targets] = np.where(found, best, np.inf)
+    from_i[targets] = np.where(found, src_i[first_c], -1)
+    from_s[targets] = np.where(found, src_c[first_c, lev[None, :]], -1)
+    return arr, from_i, from_s
 
 
 def _lower_bound(p: TripProblem) -> npt.NDArray[np.float64]:
@@ -797,7 +826,7 @@ def _solve(
             best_end = (r, k // n_lev, k % n_lev)
         if r + 1 >= p.max_rounds:
             break
-        arr, from_i, from_s = _drive(p, plugged)
+        arr, from_i, from_s = _drive(p, plugged, lb, min(best, bound))
         arr_from.append((from_i, from_s))
         if not np.isfinite(arr).any() or np.min(arr) >= min(best, bound):
             break
@@ -1099,6 +1128,8 @@ class _Candidates:
 def _candidates(ctx: _Ctx) -> _Candidates:
     net, vehicle, opts = ctx.net, ctx.vehicle, ctx.opts
     hubs, compatible, offline = _hubs(net, vehicle, opts)
+    if opts.merge_m > 0:
+        hubs = _merge_nearby(net, hubs, opts.merge_m)
     ci = np.array([hb.charger for hb in hubs], dtype=np.int64)
     penalty = np.array([opts.busy_penalty_s if hb.busy else 0.0 for hb in hubs])
     acc_e = _energy_wh(vehicle, ctx.factor, net.acc[ci, :, 1], net.acc[ci, :, 2])
@@ -1113,6 +1144,20 @@ def _candidates(ctx: _Ctx) -> _Candidates:
         compatible=compatible,
         offline=offline,
     )
+
+
+def _merge_nearby(net: ChargerNetwork, hubs: list[_Hub], merge_m: float) -> list[_Hub]:
+    """One hub per (road edge, stretch of ``merge_m``, charging power, busy):
+    the station nearest the road."""
+    best: dict[tuple[int, int, float, bool, bool], _Hub] = {}
+    for hb in hubs:
+        e = int(net.edge[hb.charger])
+        along_m = net.frac[hb.charger] * net.edge_len_km[e] * 1000.0
+        key = (e, int(along_m // merge_m), hb.power_kw, hb.dc, hb.busy)
+        old = best.get(key)
+        if old is None or net.off[hb.charger, 1] < net.off[old.charger, 1]:
+            best[key] = hb
+    return sorted(best.values(), key=lambda h: (h.charger, h.connector_type))
 
 
 def _build_problem(
@@ -1167,9 +1212,45 @@ def _build_problem(
 
 
 #: Corridor widths (seconds of detour) tried for the first, bounding plan.
-_CORRIDORS: Final = (1200.0, 3600.0, 4 * 3600.0)
-#: Most hubs used for the bounding plan.
-_BOUND_HUBS: Final = 150
+_CORRIDORS: Final = (1800.0, 7200.0, math.inf)
+#: Hubs per road edge (and per charging class) in the bounding plan.
+_BOUND_PER_EDGE: Final = 2
+
+
+def _lower_bounds(ctx: _Ctx, cand: _Candidates) -> npt.NDArray[np.float64]:
+    """Least time of any plan that stops at hub j (s), for every hub.
+
+    Fastest legs origin -> j -> destination, the plug-in time, and the energy the
+    battery cannot hold charged at the fastest power of any hub.
+    """
+    opts, vehicle = ctx.opts, ctx.vehicle
+    e_via = _energy_wh(
+        vehicle, ctx.factor, cand.ol[1] + cand.dl[1], cand.ol[2] + cand.dl[2]
+    )
+    have = (
+        max(opts.start_soc - opts.min_soc_arrival, 0.0) * vehicle.battery_kwh * 1000.0
+    )
+    top_kw = max((h.power_kw for h in cand.hubs), default=1.0)
+    charge_s = np.maximum(e_via - have, 0.0) / (top_kw * 1000.0) * 3600.0
+    out: npt.NDArray[np.float64] = (
+        cand.ol[0] + cand.dl[0] + opts.stop_overhead_s + cand.penalty + charge_s
+    )
+    return out
+
+
+def _bounding_hubs(
+    ctx: _Ctx, cand: _Candidates, lower: npt.NDArray[np.float64], limit: float
+) -> npt.NDArray[np.int64]:
+    """A small spread of promising hubs: per road edge, the best of each class."""
+    ok = np.flatnonzero(lower <= limit)
+    best: dict[tuple[int, float, bool], list[int]] = {}
+    for k in ok[np.argsort(lower[ok], kind="stable")]:
+        hb = cand.hubs[k]
+        key = (int(ctx.net.edge[hb.charger]), hb.power_kw, hb.dc)
+        group = best.setdefault(key, [])
+        if len(group) < _BOUND_PER_EDGE:
+            group.append(int(k))
+    return np.array(sorted(k for g in best.values() for k in g), dtype=np.int64)
 
 
 def _search(
@@ -1177,36 +1258,34 @@ def _search(
 ) -> tuple[float, list[tuple[int, int, int]], TripProblem, list[_Hub]]:
     """Optimal plan over all candidate hubs, exploring only the useful ones.
 
-    1. A bounding plan: hubs within a detour corridor, 5x coarser SoC grid.
-       Any plan found is feasible on the fine grid and no faster, so its time
-       ``ub`` bounds the optimum from above.
-    2. A plan through hub ``j`` takes at least ``t(o, j) + t(j, d) + plug_j``
-       (legs are fastest paths), so hubs with that bound above ``ub`` cannot be
-       in an optimal plan; the exact search runs on the rest, pruned by ``ub``.
+    1. A bounding plan on a small spread of hubs near the route (per road edge,
+       the best hubs of each charging class). Any plan found is a real plan, so
+       its time ``ub`` bounds the optimum from above.
+    2. A plan that stops at hub ``j`` takes at least :func:`_lower_bounds`
+       ``[j]``; hubs whose bound exceeds ``ub`` cannot be in an optimal plan, and
+       the exact search runs on the rest, pruned by ``ub``.
     If no bounding plan exists, the exact search runs on every hub.
     """
     opts = ctx.opts
-    lower = cand.ol[0] + cand.dl[0] + opts.stop_overhead_s + cand.penalty
-    order = np.argsort(lower, kind="stable")
+    lower = _lower_bounds(ctx, cand)
     ub = math.inf
-    coarse = 5 if (round(1.0 / opts.soc_step)) % 5 == 0 else 1
-    if len(order) and coarse > 1:
-        for width in _CORRIDORS:
-            near = order[lower[order] <= direct[0] + width][:_BOUND_HUBS]
-            if len(near) == 0:
-                continue
-            p0 = _build_problem(ctx, direct, cand, near, opts.soc_step * coarse)
-            ub = _solve(p0)[0]
-            if math.isfinite(ub):
-                break
-    if math.isfinite(ub):
-        subset = np.sort(order[lower[order] < ub + 1.0])
-        prob = _build_problem(ctx, direct, cand, subset, opts.soc_step)
-        best, seq = _solve(prob, bound=ub * (1 + 1e-9) + 1.0)
-    else:
-        subset = np.arange(len(cand.hubs))
-        prob = _build_problem(ctx, direct, cand, subset, opts.soc_step)
-        best, seq = _solve_fast(prob)
+    for width in _CORRIDORS:
+        few = _bounding_hubs(ctx, cand, lower, direct[0] + width)
+        if len(few):
+            ub = _solve(_build_problem(ctx, direct, cand, few, opts.soc_step))[0]
+        if math.isfinite(ub):
+            break
+    subset = (
+        np.flatnonzero(lower < ub + 1.0)
+        if math.isfinite(ub)
+        else np.arange(len(cand.hubs))
+    )
+    prob = _build_problem(ctx, direct, cand, subset, opts.soc_step)
+    best, seq = (
+        _solve(prob, bound=ub * (1 + 1e-9) + 1.0)
+        if math.isfinite(ub)
+        else _solve_fast(prob)
+    )
     return best, seq, prob, [cand.hubs[k] for k in subset]
 
 

@@ -47,7 +47,11 @@ CAR = Vehicle(
     connectors=frozenset({"CCS2", "TYPE2"}),
 )
 OPTS = TripOptions(
-    start_soc=0.9, min_soc_stop=0.1, min_soc_arrival=0.1, stop_overhead_s=300.0
+    start_soc=0.9,
+    min_soc_stop=0.1,
+    min_soc_arrival=0.1,
+    stop_overhead_s=300.0,
+    soc_step=0.01,
 )
 
 
