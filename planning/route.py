@@ -279,10 +279,16 @@ class Gap:
 
 @dataclass(frozen=True, slots=True)
 class SiteFix:
-    """A planned or candidate site in the gap, and whether it makes the trip possible."""
+    """A planned or candidate site in the gap, and whether it alone makes the trip
+    possible (``None``: not checked; only the sites nearest the middle of the gap
+    are, to keep the answer fast)."""
 
     site: CandidateSite
-    alone_makes_possible: bool
+    alone_makes_possible: bool | None
+
+
+#: Sites in a gap checked one by one (nearest the middle of the gap first).
+_SITES_CHECKED: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +305,38 @@ class ImpossibleTrip:
 
 
 # ---------------------------------------------------------------- network
+
+
+@dataclass(frozen=True, slots=True)
+class _ConnectorTable:
+    """Every connector of every charger as flat arrays (for fast filtering)."""
+
+    site: npt.NDArray[np.int64]
+    type: npt.NDArray[np.str_]
+    power_kw: npt.NDArray[np.float64]
+    state: npt.NDArray[np.int8]  # 0 available/unknown, 1 busy, 2 offline
+
+
+def _connector_table(chargers: Sequence[Charger]) -> _ConnectorTable:
+    site, types, kw, state = [], [], [], []
+    for i, c in enumerate(chargers):
+        for con in c.connectors:
+            site.append(i)
+            types.append(con.type)
+            kw.append(con.power_kw)
+            state.append(
+                2
+                if con.status in OFFLINE_STATUSES
+                else 1
+                if con.status in BUSY_STATUSES
+                else 0
+            )
+    return _ConnectorTable(
+        np.asarray(site, dtype=np.int64),
+        np.asarray(types, dtype=np.str_),
+        np.asarray(kw, dtype=np.float64),
+        np.asarray(state, dtype=np.int8),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,12 +363,15 @@ class ChargerNetwork:
     edge_len_km: npt.NDArray[np.float64]
     edge_v2len: npt.NDArray[np.float64]
     off_network: tuple[str, ...] = field(default=())
+    connectors: _ConnectorTable | None = None
 
     def with_chargers(self, chargers: Sequence[Charger]) -> ChargerNetwork:
         """Same positions, new connector statuses or prices (ids must match in order)."""
         if [c.id for c in chargers] != [c.id for c in self.chargers]:
             raise ValueError("with_chargers needs the same chargers in the same order")
-        return replace(self, chargers=tuple(chargers))
+        return replace(
+            self, chargers=tuple(chargers), connectors=_connector_table(chargers)
+        )
 
     def edge_cost(self, e: int) -> npt.NDArray[np.float64]:
         """(time_s, len_km, v2len) of the whole edge ``e``."""
@@ -482,6 +523,7 @@ def build_charger_network(
         edge_len_km=edge_len_km,
         edge_v2len=edge_v2len,
         off_network=tuple(off_ids),
+        connectors=_connector_table(chargers),
     )
 
 
@@ -549,49 +591,47 @@ class _Hub:
 def _hubs(
     net: ChargerNetwork, vehicle: Vehicle, opts: TripOptions
 ) -> tuple[list[_Hub], int, int]:
-    """Usable (charger, connector) options: best available, plus a faster busy one."""
+    """Usable options per station: its best available connector (by power the car
+    can take, DC first at equal power), plus its best busy one when faster.
+
+    Returns the hubs, the number of stations with a compatible connector and how
+    many of those have only offline/faulted compatible connectors.
+    """
+    t = net.connectors if net.connectors is not None else _connector_table(net.chargers)
+    if len(t.site) == 0:
+        return [], 0, 0
+    dc = np.isin(t.type, sorted(DC_CONNECTORS))
+    car_kw = np.where(dc, vehicle.dc_max_kw, vehicle.ac_max_kw)
+    ok = (
+        np.isin(t.type, sorted(vehicle.connectors))
+        & (car_kw > 0)
+        & (t.power_kw > 0)
+        & (net.edge[t.site] >= 0)
+    )
+    state = t.state if opts.use_live_status else np.zeros_like(t.state)
+    usable = ok & (state < 2)
+    compatible_sites = np.unique(t.site[ok])
+    usable_sites = np.unique(t.site[usable])
+    eff = np.minimum(t.power_kw, car_kw)
+
+    def best_per_site(mask: npt.NDArray[np.bool_]) -> dict[int, int]:
+        idx = np.flatnonzero(mask)
+        if len(idx) == 0:
+            return {}
+        order = idx[np.lexsort((dc[idx], eff[idx], t.site[idx]))]
+        last = np.append(t.site[order][1:] != t.site[order][:-1], True)
+        return {int(t.site[k]): int(k) for k in order[last]}
+
+    free = best_per_site(usable & (state == 0))
+    busy = best_per_site(usable & (state == 1))
     hubs: list[_Hub] = []
-    compatible = 0
-    offline = 0
-    for i, c in enumerate(net.chargers):
-        if net.edge[i] < 0:
-            continue
-        usable: list[tuple[float, bool, str]] = []
-        seen_compatible = False
-        for con in c.connectors:
-            if con.type not in vehicle.connectors:
+    for site in usable_sites.tolist():
+        f, b = free.get(site), busy.get(site)
+        for k, is_busy in ((f, False), (b, True)):
+            if k is None or (is_busy and f is not None and eff[f] >= eff[k]):
                 continue
-            dc = con.type in DC_CONNECTORS
-            car_kw = vehicle.dc_max_kw if dc else vehicle.ac_max_kw
-            if car_kw <= 0 or con.power_kw <= 0:
-                continue
-            seen_compatible = True
-            status = con.status if opts.use_live_status else None
-            if status in OFFLINE_STATUSES:
-                continue
-            usable.append(
-                (min(con.power_kw, car_kw), status in BUSY_STATUSES, con.type)
-            )
-        if seen_compatible:
-            compatible += 1
-            if not usable:
-                offline += 1
-        free = [u for u in usable if not u[1]]
-        busy = [u for u in usable if u[1]]
-        # By power; at equal power prefer DC.
-        best_free = max(free, key=_option_key) if free else None
-        best_busy = max(busy, key=_option_key) if busy else None
-        for u in (best_free, best_busy):
-            if u is None:
-                continue
-            if u is best_busy and best_free is not None and best_free[0] >= u[0]:
-                continue
-            hubs.append(_Hub(i, u[2], u[0], u[2] in DC_CONNECTORS, u[1]))
-    return hubs, compatible, offline
-
-
-def _option_key(u: tuple[float, bool, str]) -> tuple[float, bool]:
-    return (u[0], u[2] in DC_CONNECTORS)
+            hubs.append(_Hub(site, str(t.type[k]), float(eff[k]), bool(dc[k]), is_busy))
+    return hubs, len(compatible_sites), len(compatible_sites) - len(usable_sites)
 
 
 def _charge_profile(
@@ -1534,7 +1574,12 @@ def _explain(
     with_all = bool(in_gap) and _feasible_with(ctx, in_gap)
     # Adding chargers never makes a trip harder: if all together do not help,
     # none alone does.
-    fixes = [SiteFix(s, with_all and _feasible_with(ctx, [s])) for s in in_gap]
+    fixes = [
+        SiteFix(
+            s, (with_all and _feasible_with(ctx, [s])) if k < _SITES_CHECKED else None
+        )
+        for k, s in enumerate(in_gap)
+    ]
     return ImpossibleTrip(
         vehicle_id=vehicle.id,
         reason=reason,

@@ -185,7 +185,9 @@ class SiteOut(BaseModel):
     lat: float
     year: int | None
     power_kw: float | None
-    alone_makes_possible: bool
+    alone_makes_possible: bool | None = Field(
+        description="Would this site alone make the trip possible (null: not checked)"
+    )
 
 
 class ImpossibleOut(BaseModel):
