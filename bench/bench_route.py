@@ -228,7 +228,7 @@ def main(argv: list[str]) -> None:
         f"Data: embedded sample, {graph.node_count} road nodes / {graph.edge_count} edges "
         f"(schematic main roads), {len(chargers)} stations ({len(net.off_network)} off the "
         f"30 km snap limit); {len(towns)} of the {all_towns} towns with >= 10,000 people "
-          f"(the others are more than 30 km from a main road); "
+        f"(the others are more than 30 km from a main road); "
         f"{len(presets)} vehicle presets drawn at random, start SoC 60-100 %."
     )
     print(
