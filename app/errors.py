@@ -57,6 +57,17 @@ class UnauthorizedError(DomainError):
     default_code = "unauthorized"
 
 
+class TooManyRequestsError(DomainError):
+    status_code = 429
+    default_code = "too_many_requests"
+
+    def __init__(
+        self, detail: str, code: str | None = None, retry_after_s: int = 60
+    ) -> None:
+        super().__init__(detail, code)
+        self.retry_after_s = retry_after_s
+
+
 class PayloadTooLargeError(DomainError):
     status_code = 413
     default_code = "payload_too_large"
@@ -79,6 +90,7 @@ STATUS_CODES: Final[dict[type[Exception], int]] = {
     ForbiddenError: 403,
     UnauthorizedError: 401,
     PayloadTooLargeError: 413,
+    TooManyRequestsError: 429,
     UnavailableError: 503,
     GatewayTimeoutError: 504,
 }
@@ -99,6 +111,8 @@ def add_exception_handlers(app: FastAPI) -> None:
     async def domain(_: Request, exc: Exception) -> JSONResponse:
         exc = cast(DomainError, exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, TooManyRequestsError):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(
             error_body(exc.detail, exc.code),
             status_code=exc.status_code,

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app.api import auth
 from app.api.auth import token_digest
 from app.api.routes import (
+    api_keys,
+    audit,
+    cabinet,
     charge_points,
     commands,
     health,
@@ -17,13 +23,18 @@ from app.api.routes import (
     imports,
     layers,
     live,
+    operators,
+    payments,
     route,
     scenarios,
     sessions,
     stations,
+    tariffs,
     tiles,
+    users,
     web,
 )
+from app.api.routes import auth as auth_routes
 from app.db.session import (
     make_async_engine,
     make_sessionmaker,
@@ -33,10 +44,29 @@ from app.db.session import (
 from app.errors import add_exception_handlers
 from app.live import LiveBus
 from app.ocpp import server as ocpp_server
+from app.services.accounts import AuthConfig
+from app.services.notify import make_sender
 from app.services.planning import PlanningJobs
 from app.services.registry import ConnectionRegistry
 from app.services.tiles import TileCache
 from app.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def _auth_config(settings: Settings) -> AuthConfig:
+    secret = settings.jwt_secret.get_secret_value()
+    if not secret:  # development only: settings refuse this elsewhere
+        logger.warning("QUVVAT_JWT_SECRET unset: logins last until the next restart")
+        secret = secrets.token_urlsafe(48)
+    return AuthConfig(
+        jwt_secret=secret,
+        access_ttl_s=settings.access_token_ttl_s,
+        refresh_ttl_s=settings.refresh_token_ttl_s,
+        max_failures=settings.login_max_failures,
+        window_s=settings.login_window_s,
+        reset_ttl_s=settings.reset_code_ttl_s,
+    )
 
 
 def _route_id(route: APIRoute) -> str:
@@ -77,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = ConnectionRegistry()
     secret = settings.admin_token.get_secret_value()
     app.state.admin_token_digest = token_digest(secret) if secret else ""
+    auth.install(app, _auth_config(settings))
+    app.state.code_sender = make_sender(settings.reset_sender)
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(stations.router)
@@ -90,6 +122,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(ocpp_server.router)
     app.include_router(imports.router)
+    app.include_router(auth_routes.router)
+    app.include_router(auth_routes.me_router)
+    app.include_router(users.router)
+    app.include_router(operators.router)
+    app.include_router(api_keys.router)
+    app.include_router(audit.router)
+    app.include_router(tariffs.router)
+    app.include_router(cabinet.router)
+    app.include_router(payments.router)
     app.state.tile_cache = TileCache(settings.tile_cache_items)
     app.include_router(tiles.router)
     app.include_router(web.router)

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+_DEFAULT_SECRETS = frozenset({"changethis", "secret", "changeme", "jwt_secret"})
 
 
 class Settings(BaseSettings):
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    environment: Literal["development", "test", "production"] = Field(
+        default="development",
+        description="development allows generated secrets and the log reset sender",
+    )
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
@@ -38,7 +43,30 @@ class Settings(BaseSettings):
     admin_token: SecretStr = Field(
         default=SecretStr(""), description="Bearer token of the admin role"
     )
-    jwt_secret: SecretStr = Field(default=SecretStr(""), description="JWT signing key")
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="JWT signing key (>= 32 characters; required outside development)",
+    )
+    access_token_ttl_s: int = Field(default=900, gt=0, le=86400)
+    refresh_token_ttl_s: int = Field(default=30 * 86400, gt=0)
+    login_max_failures: int = Field(default=5, gt=0)
+    login_window_s: int = Field(default=900, gt=0)
+    reset_code_ttl_s: int = Field(default=900, gt=0)
+    reset_sender: Literal["log"] = Field(
+        default="log", description="How password reset codes are delivered"
+    )
+    payme_merchant_id: str = Field(default="", description="Payme (Paycom) merchant id")
+    payme_key: SecretStr = Field(
+        default=SecretStr(""), description="Payme merchant key"
+    )
+    click_service_id: str = Field(default="", description="Click service id")
+    click_merchant_id: str = Field(default="", description="Click merchant id")
+    click_secret_key: SecretStr = Field(
+        default=SecretStr(""), description="Click secret key"
+    )
+    uzcard_secret: SecretStr = Field(
+        default=SecretStr(""), description="HMAC key of the Uzcard webhook"
+    )
 
     # Imports and uploads.
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
@@ -79,6 +107,22 @@ class Settings(BaseSettings):
         if not v.startswith("postgresql+psycopg://"):
             raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
         return v
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Settings:
+        secret = self.jwt_secret.get_secret_value()
+        if self.environment != "development":
+            if not secret:
+                raise ValueError(
+                    "QUVVAT_JWT_SECRET is required when QUVVAT_ENVIRONMENT is not"
+                    " development"
+                )
+            if secret.lower() in _DEFAULT_SECRETS or len(secret) < 32:
+                raise ValueError(
+                    "QUVVAT_JWT_SECRET must be a random value of at least 32"
+                    " characters, not a default"
+                )
+        return self
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:

@@ -1,50 +1,49 @@
 """Who is calling, and what they may do.
 
 Every route declares its rule with :func:`require_role` (or :func:`public`); a
-test walks the app's routes and fails on any route without one. Until the
-accounts issue lands, the only credential is the admin bearer token from
-settings (compared by hash, in constant time).
+test walks the app's routes and fails on any route without one. Credentials:
+
+* the admin bearer token from settings (compared by hash, in constant time),
+* a short-lived access JWT from ``POST /auth/token`` (OAuth2 password flow),
+* a partner API key (``qvk_...``): read-only, limited to its scopes, where the
+  scope of a route is ``<first tag>:read`` (e.g. ``stations:read``).
+
+``app.state.authenticator`` resolves the last two (see :func:`install`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.errors import ForbiddenError, UnauthorizedError
+from app.services import accounts
+from app.services.principal import ALL_ROLES, Principal, Role
+from app.services.security import token_digest
 
-Role = Literal["admin", "technician", "client", "partner"]
-ALL_ROLES: Final[tuple[Role, ...]] = ("admin", "technician", "client", "partner")
+__all__ = [
+    "ALL_ROLES",
+    "Admin",
+    "Anyone",
+    "CurrentPrincipal",
+    "Principal",
+    "Role",
+    "Staff",
+    "install",
+    "public",
+    "public_write",
+    "require_role",
+    "token_digest",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token or API key")
 
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The authenticated caller."""
-
-    subject: str
-    role: Role
-    operator_ids: frozenset[int] = field(default_factory=frozenset)
-    user_id: int | None = None
-
-    @property
-    def sees_all_operators(self) -> bool:
-        return self.role == "admin"
-
-
-def token_digest(token: str) -> str:
-    """SHA-256 of a high-entropy token (for passwords use argon2, not this)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 Authenticator = Callable[[Request, str], Awaitable[Principal | None]]
+_READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 async def _authenticate(
@@ -68,11 +67,28 @@ async def _authenticate(
 OptionalPrincipal = Annotated[Principal | None, Depends(_authenticate)]
 
 
+def _check_api_key(request: Request, principal: Principal) -> None:
+    """An API key reads only, and only what its scopes name."""
+    if principal.api_key_id is None:
+        return
+    if request.method not in _READ_METHODS:
+        raise ForbiddenError("API keys are read-only", "api_key_read_only")
+    route = request.scope.get("route")
+    tags = getattr(route, "tags", None) or ["default"]
+    needed = f"{tags[0]}:read"
+    if needed not in principal.scopes:
+        raise ForbiddenError(
+            f"API key lacks scope {needed!r}; it has: "
+            f"{', '.join(sorted(principal.scopes)) or 'none'}",
+            "api_key_scope",
+        )
+
+
 def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """Dependency: the caller must be authenticated with one of ``roles``."""
     allowed = frozenset(roles)
 
-    async def check(principal: OptionalPrincipal) -> Principal:
+    async def check(request: Request, principal: OptionalPrincipal) -> Principal:
         if principal is None:
             raise UnauthorizedError("authentication required", "not_authenticated")
         if principal.role not in allowed:
@@ -81,6 +97,7 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
                 f"{', '.join(sorted(allowed))}",
                 "forbidden_role",
             )
+        _check_api_key(request, principal)
         return principal
 
     check.quvvat_roles = allowed  # type: ignore[attr-defined]  # read by the route audit
@@ -97,6 +114,34 @@ def public() -> Callable[..., Awaitable[Principal | None]]:
     return check
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def public_write(reason: str) -> Callable[[_F], _F]:
+    """Mark a public POST/PATCH/DELETE endpoint with why it must be open
+    (sign-up, login, payment callbacks); the route audit checks for it."""
+
+    def mark(endpoint: _F) -> _F:
+        endpoint.quvvat_public_write_reason = reason  # type: ignore[attr-defined]  # read by the route audit
+        return endpoint
+
+    return mark
+
+
+def install(app: FastAPI, cfg: accounts.AuthConfig) -> None:
+    """Resolve access JWTs and API keys against the database."""
+
+    async def authenticator(request: Request, token: str) -> Principal | None:
+        async with request.app.state.sessionmaker() as session:
+            return await accounts.authenticate(session, cfg, token)
+
+    app.state.auth_config = cfg
+    app.state.authenticator = authenticator
+
+
 Admin = Annotated[Principal, Depends(require_role("admin"))]
 Staff = Annotated[Principal, Depends(require_role("admin", "technician"))]
 Anyone = Annotated[Principal | None, Depends(public())]
+AnyUser = Annotated[Principal, Depends(require_role(*ALL_ROLES))]
+CurrentPrincipal = AnyUser
+Client = Annotated[Principal, Depends(require_role("client"))]

@@ -8,7 +8,8 @@ re-importing updates rather than duplicates.
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -27,10 +28,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, Timestamps
@@ -551,6 +553,23 @@ class Tariff(Timestamps, Base):
         CheckConstraint(
             "valid_to IS NULL OR valid_to > valid_from", name="valid_period"
         ),
+        CheckConstraint(
+            "night_energy_uzs_per_kwh IS NULL OR night_energy_uzs_per_kwh >= 0",
+            name="night_energy_nonneg",
+        ),
+        CheckConstraint(
+            "night_time_uzs_per_min IS NULL OR night_time_uzs_per_min >= 0",
+            name="night_time_nonneg",
+        ),
+        CheckConstraint(
+            "(night_start IS NULL) = (night_end IS NULL)", name="night_band_pair"
+        ),
+        CheckConstraint(
+            "power_min_kw IS NULL OR power_max_kw IS NULL OR power_max_kw > power_min_kw",
+            name="power_class",
+        ),
+        CheckConstraint("idle_grace_min >= 0", name="idle_grace_nonneg"),
+        CheckConstraint("vat_percent >= 0 AND vat_percent < 100", name="vat_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -572,6 +591,15 @@ class Tariff(Timestamps, Base):
     idle_grace_min: Mapped[int] = mapped_column(Integer, server_default="0")
     vat_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default="12")
     components: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    # Power class: the tariff applies to connectors with min <= max_power_kw < max.
+    power_min_kw: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    power_max_kw: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
+    # Night band [night_start, night_end) in local time (may wrap midnight).
+    night_start: Mapped[time | None] = mapped_column(Time)
+    night_end: Mapped[time | None] = mapped_column(Time)
+    night_energy_uzs_per_kwh: Mapped[int | None] = mapped_column(Integer)
+    night_time_uzs_per_min: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(Text, server_default="Asia/Tashkent")
 
 
 class Transaction(Timestamps, Base):
@@ -672,16 +700,139 @@ class Payment(Timestamps, Base):
 
 class AuditLog(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     actor: Mapped[str] = mapped_column(Text)
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_api_key_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(Text)
     entity: Mapped[str] = mapped_column(Text)
     entity_id: Mapped[str | None] = mapped_column(Text)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class OperatorMember(Base):
+    """A technician or partner assigned to an operator (organisation)."""
+
+    __tablename__ = "operator_member"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("operator.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class AuthSession(Base):
+    """One login: its access tokens carry its id; revoking it ends them all."""
+
+    __tablename__ = "auth_session"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RefreshToken(Base):
+    """A rotating refresh token (stored as SHA-256); reuse revokes the session."""
+
+    __tablename__ = "refresh_token"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_session.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ApiKey(Base):
+    """A partner's API key: shown once, stored as SHA-256, scoped, revocable."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Failed and successful logins, for throttling (kept a day)."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(Text)
+    success: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class PasswordReset(Base):
+    """A one-time password reset code (stored as an HMAC)."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class FavouriteSite(Base):
+    """A driver's favourite station."""
+
+    __tablename__ = "favourite_site"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
 

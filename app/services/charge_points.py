@@ -65,12 +65,16 @@ async def list_charge_points(
     connected: bool | None = None,
     limit: int = 100,
     offset: int = 0,
+    operator_ids: frozenset[int] | None = None,
 ) -> list[ChargePointView]:
+    """``operator_ids``: only charge points of these operators (None: all)."""
     q = (
         select(ChargePoint, Region.iso_code)
         .outerjoin(Site, Site.id == ChargePoint.site_id)
         .outerjoin(Region, Region.id == Site.region_id)
     )
+    if operator_ids is not None:
+        q = q.where(Site.operator_id.in_(sorted(operator_ids)))
     if site_id is not None:
         q = q.where(ChargePoint.site_id == site_id)
     if region is not None:
@@ -124,11 +128,17 @@ async def list_charge_points(
 
 
 async def get_charge_point(
-    db: AsyncSession, registry: ConnectionRegistry, charge_point_id: str
+    db: AsyncSession,
+    registry: ConnectionRegistry,
+    charge_point_id: str,
+    operator_ids: frozenset[int] | None = None,
 ) -> ChargePointView:
-    exists = await db.scalar(
-        select(ChargePoint.id).where(ChargePoint.id == charge_point_id)
-    )
+    exists_q = select(ChargePoint.id).where(ChargePoint.id == charge_point_id)
+    if operator_ids is not None:
+        exists_q = exists_q.join(Site, Site.id == ChargePoint.site_id).where(
+            Site.operator_id.in_(sorted(operator_ids))
+        )
+    exists = await db.scalar(exists_q)
     if exists is None:
         raise NotFoundError(
             f"charge point {charge_point_id} not found", "charge_point_not_found"

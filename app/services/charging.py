@@ -591,6 +591,8 @@ async def _finish(db: AsyncSession, ctx: OcppContext, tx: Transaction) -> None:
             stopped_at=tx.stopped_at,
             energy_wh=tx.energy_wh or 0,
             flat_uzs_per_kwh=ctx.settings.flat_tariff_uzs_per_kwh,
+            evse_id=tx.evse_id,
+            transaction_pk=tx.id,
         ),
     )
     tx.cost_uzs = price.cost_uzs

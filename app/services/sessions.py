@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import ChargePoint, MeterValue, Transaction
+from app.db.models import ChargePoint, MeterValue, Site, Transaction
 from app.errors import InvalidInputError, NotFoundError
 
 
@@ -67,10 +67,20 @@ def _view(t: Transaction) -> SessionView:
     )  # fmt: skip
 
 
-def _query(f: SessionFilter) -> Select[Transaction]:
+def _query(
+    f: SessionFilter, operator_ids: frozenset[int] | None = None
+) -> Select[Transaction]:
+    """``operator_ids``: only sessions at these operators' sites (None: all)."""
     if f.since and f.until and f.since >= f.until:
         raise InvalidInputError("since must be before until", "bad_period")
     q = select(Transaction)
+    if operator_ids is not None:
+        owned = (
+            select(ChargePoint.id)
+            .join(Site, Site.id == ChargePoint.site_id)
+            .where(Site.operator_id.in_(sorted(operator_ids)))
+        )
+        q = q.where(Transaction.charge_point_id.in_(owned))
     if f.charge_point_id:
         q = q.where(Transaction.charge_point_id == f.charge_point_id)
     if f.site_id is not None:
@@ -89,16 +99,24 @@ def _query(f: SessionFilter) -> Select[Transaction]:
 
 
 async def list_sessions(
-    db: AsyncSession, f: SessionFilter, *, limit: int, offset: int
+    db: AsyncSession,
+    f: SessionFilter,
+    *,
+    limit: int,
+    offset: int,
+    operator_ids: frozenset[int] | None = None,
 ) -> list[SessionView]:
-    rows = (await db.scalars(_query(f).limit(limit).offset(offset))).all()
+    q = _query(f, operator_ids).limit(limit).offset(offset)
+    rows = (await db.scalars(q)).all()
     return [_view(t) for t in rows]
 
 
 async def get_session(
-    db: AsyncSession, pk: int
+    db: AsyncSession, pk: int, operator_ids: frozenset[int] | None = None
 ) -> tuple[SessionView, list[MeterSample]]:
-    t = await db.get(Transaction, pk)
+    t = await db.scalar(
+        _query(SessionFilter(), operator_ids).where(Transaction.id == pk)
+    )
     if t is None:
         raise NotFoundError(f"session {pk} not found", "session_not_found")
     rows = (
@@ -123,9 +141,13 @@ CSV_FIELDS = (
 
 
 async def export_csv(
-    db: AsyncSession, f: SessionFilter, *, limit: int
+    db: AsyncSession,
+    f: SessionFilter,
+    *,
+    limit: int,
+    operator_ids: frozenset[int] | None = None,
 ) -> Iterator[str]:
-    rows = await list_sessions(db, f, limit=limit, offset=0)
+    rows = await list_sessions(db, f, limit=limit, offset=0, operator_ids=operator_ids)
 
     def lines() -> Iterator[str]:
         buf = io.StringIO()

@@ -19,6 +19,7 @@ from app.schemas.ocpp import (
 )
 from app.services import charge_points as svc
 from app.services import ocpp_log
+from app.services.scope import visible_operator_ids
 
 router = APIRouter(prefix="/charge-points", tags=["charge-points"])
 
@@ -33,7 +34,7 @@ ERRORS: dict[int | str, dict[str, str]] = {
 async def list_charge_points(
     db: SessionDep,
     registry: RegistryDep,
-    _: Staff,
+    who: Staff,
     site_id: Annotated[int | None, Query(description="Only this site")] = None,
     region: Annotated[
         str | None, Query(description="Region ISO code, e.g. UZ-TK")
@@ -48,7 +49,7 @@ async def list_charge_points(
     rows = await svc.list_charge_points(
         db, registry, site_id=site_id, region=region,
         registration_status=registration_status, connected=connected,
-        limit=limit, offset=offset,
+        limit=limit, offset=offset, operator_ids=visible_operator_ids(who),
     )  # fmt: skip
     data = [ChargePointPublic.model_validate(r) for r in rows]
     return ChargePointsPublic(data=data, count=len(data))
@@ -67,10 +68,12 @@ async def list_pending(
 
 @router.get("/{charge_point_id}", summary="One charge point", responses=ERRORS)
 async def get_charge_point(
-    charge_point_id: str, db: SessionDep, registry: RegistryDep, _: Staff
+    charge_point_id: str, db: SessionDep, registry: RegistryDep, who: Staff
 ) -> ChargePointPublic:
     return ChargePointPublic.model_validate(
-        await svc.get_charge_point(db, registry, charge_point_id)
+        await svc.get_charge_point(
+            db, registry, charge_point_id, visible_operator_ids(who)
+        )
     )
 
 

@@ -18,6 +18,7 @@ from app.schemas.ocpp import (
     SessionsPublic,
 )
 from app.services import sessions as svc
+from app.services.scope import visible_operator_ids
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -55,11 +56,14 @@ QueryDep = Annotated[SessionQuery, Depends()]
 async def list_sessions(
     q: QueryDep,
     db: SessionDep,
-    _: Staff,
+    who: Staff,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SessionsPublic:
-    rows = await svc.list_sessions(db, q.filter(), limit=limit, offset=offset)
+    rows = await svc.list_sessions(
+        db, q.filter(), limit=limit, offset=offset,
+        operator_ids=visible_operator_ids(who),
+    )  # fmt: skip
     data = [SessionPublic.model_validate(r) for r in rows]
     return SessionsPublic(data=data, count=len(data))
 
@@ -73,10 +77,12 @@ async def list_sessions(
 async def export_csv(
     q: QueryDep,
     db: SessionDep,
-    _: Staff,
+    who: Staff,
     limit: Annotated[int, Query(ge=1, le=1_000_000)] = 100_000,
 ) -> StreamingResponse:
-    lines = await svc.export_csv(db, q.filter(), limit=limit)
+    lines = await svc.export_csv(
+        db, q.filter(), limit=limit, operator_ids=visible_operator_ids(who)
+    )
     return StreamingResponse(
         lines,
         media_type="text/csv; charset=utf-8",
@@ -88,8 +94,10 @@ async def export_csv(
     "/{session_id}", summary="One session with its meter values",
     responses={404: {"description": "Unknown session"}},
 )  # fmt: skip
-async def get_session(session_id: int, db: SessionDep, _: Staff) -> SessionDetailPublic:
-    view, samples = await svc.get_session(db, session_id)
+async def get_session(
+    session_id: int, db: SessionDep, who: Staff
+) -> SessionDetailPublic:
+    view, samples = await svc.get_session(db, session_id, visible_operator_ids(who))
     return SessionDetailPublic(
         session=SessionPublic.model_validate(view),
         meter_values=[MeterSamplePublic.model_validate(s) for s in samples],
