@@ -532,42 +532,6 @@ def plan_run(
     s = _settings()
     url = resolve_database_url(s)
     migrate.upgrade(url)
-user_cli = typer.Typer(
-    help="Accounts: create users from the shell.", no_args_is_help=True
-)
-cli.add_typer(user_cli, name="user")
-
-
-@user_cli.command("add")
-def user_add(
-    email: Annotated[str, typer.Option(help="E-mail (the login name)")],
-    role: Annotated[str, typer.Option(help="admin, technician, client or partner")],
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="QUVVAT_NEW_USER_PASSWORD",
-            help="Asked for when not given",
-        ),
-    ],
-    operator: Annotated[
-        list[int] | None, typer.Option(help="Operator id (technicians, partners)")
-    ] = None,
-    phone: Annotated[str | None, typer.Option(help="+998 phone number")] = None,
-) -> None:
-    """Create an account of any role (the first admin, a technician, ...)."""
-    import asyncio  # noqa: PLC0415
-
-    from app.db.session import make_async_engine, make_sessionmaker  # noqa: PLC0415
-    from app.errors import DomainError  # noqa: PLC0415
-    from app.services import accounts  # noqa: PLC0415
-    from app.services.principal import ALL_ROLES, Principal  # noqa: PLC0415
-
-    if role not in ALL_ROLES:
-        raise typer.BadParameter(f"one of {', '.join(ALL_ROLES)}", param_hint="--role")
-    url = resolve_database_url(_settings())
 
     async def create() -> int:
         engine = make_async_engine(url)
@@ -575,16 +539,6 @@ def user_add(
             async with make_sessionmaker(engine)() as session:
                 row = await svc.create_scenario(session, params)
                 return row.id
-                user, _ = await accounts.create_user(
-                    session,
-                    Principal(subject="cli", role="admin"),
-                    email=email,
-                    password=password,
-                    role=role,
-                    phone=phone,
-                    operator_ids=operator or [],
-                )
-                return user.id
         finally:
             await engine.dispose()
 
@@ -708,6 +662,63 @@ def plan_report(
         engine.dispose()
     out.write_bytes(data)
     typer.echo(f"wrote {out} ({len(data):,} bytes)")
+
+
+user_cli = typer.Typer(
+    help="Accounts: create users from the shell.", no_args_is_help=True
+)
+cli.add_typer(user_cli, name="user")
+
+
+@user_cli.command("add")
+def user_add(
+    email: Annotated[str, typer.Option(help="E-mail (the login name)")],
+    role: Annotated[str, typer.Option(help="admin, technician, client or partner")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="QUVVAT_NEW_USER_PASSWORD",
+            help="Asked for when not given",
+        ),
+    ],
+    operator: Annotated[
+        list[int] | None, typer.Option(help="Operator id (technicians, partners)")
+    ] = None,
+    phone: Annotated[str | None, typer.Option(help="+998 phone number")] = None,
+) -> None:
+    """Create an account of any role (the first admin, a technician, ...)."""
+    import asyncio  # noqa: PLC0415
+
+    from app.db.session import make_async_engine, make_sessionmaker  # noqa: PLC0415
+    from app.errors import DomainError  # noqa: PLC0415
+    from app.services import accounts  # noqa: PLC0415
+    from app.services.principal import ALL_ROLES, Principal  # noqa: PLC0415
+
+    if role not in ALL_ROLES:
+        raise typer.BadParameter(f"one of {', '.join(ALL_ROLES)}", param_hint="--role")
+    url = resolve_database_url(_settings())
+
+    async def create() -> int:
+        engine = make_async_engine(url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                user, _ = await accounts.create_user(
+                    session,
+                    Principal(subject="cli", role="admin"),
+                    email=email,
+                    password=password,
+                    role=role,
+                    phone=phone,
+                    operator_ids=operator or [],
+                )
+                return user.id
+        finally:
+            await engine.dispose()
+
+    try:
         user_id = asyncio.run(create())
     except DomainError as e:
         typer.echo(f"quvvat: error: {e.detail}", err=True)

@@ -69,6 +69,19 @@ def _auth_config(settings: Settings) -> AuthConfig:
     )
 
 
+ACCOUNT_ROUTERS = (
+    auth_routes.router,
+    auth_routes.me_router,
+    users.router,
+    operators.router,
+    api_keys.router,
+    audit.router,
+    tariffs.router,
+    cabinet.router,
+    payments.router,
+)
+
+
 def _route_id(route: APIRoute) -> str:
     tag = route.tags[0] if route.tags else "default"
     return f"{tag}-{route.name}"
@@ -122,15 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(ocpp_server.router)
     app.include_router(imports.router)
-    app.include_router(auth_routes.router)
-    app.include_router(auth_routes.me_router)
-    app.include_router(users.router)
-    app.include_router(operators.router)
-    app.include_router(api_keys.router)
-    app.include_router(audit.router)
-    app.include_router(tariffs.router)
-    app.include_router(cabinet.router)
-    app.include_router(payments.router)
+    for router in ACCOUNT_ROUTERS:
+        app.include_router(router)
     app.state.tile_cache = TileCache(settings.tile_cache_items)
     app.include_router(tiles.router)
     app.include_router(web.router)
