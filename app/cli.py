@@ -733,3 +733,7 @@ def main() -> None:
     except (embedded_pg.EmbeddedPostgresError, RuntimeError) as e:
         typer.echo(f"quvvat: error: {e}", err=True)
         raise SystemExit(1) from e
+
+
+if __name__ == "__main__":
+    main()
