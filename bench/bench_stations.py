@@ -36,7 +36,6 @@ SELECT e.id, k, (ARRAY['CCS2','GBT_DC','GBT_AC','CHADEMO','TYPE2'])[1 + (e.id + 
        (ARRAY[7, 22, 60, 120, 160])[1 + (e.id * k) % 5],
        (ARRAY['Available','Charging','Faulted','Unavailable'])[1 + (e.id + k) % 4]
 FROM evse e, generate_series(1, 2) k;
-ANALYZE;
 """
 
 

@@ -33,6 +33,8 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, Timestamps
@@ -936,3 +938,25 @@ class RasterLayer(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     geom: Mapped[Any] = _geom("POLYGON")
+
+
+class StationStatus(Base):
+    """Per-site summary kept current by triggers on charge_point, evse and connector.
+
+    Read through the ``station_summary`` view (sites without charge points are
+    'unknown' there). Written only by ``quvvat_refresh_site_status`` (migration 0005).
+    """
+
+    __tablename__ = "station_status"
+
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("site.id", ondelete="CASCADE"), primary_key=True
+    )
+    charge_points: Mapped[int] = mapped_column(Integer)
+    connectors: Mapped[int] = mapped_column(Integer)
+    max_power_kw: Mapped[float | None]
+    connector_types: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
