@@ -21,4 +21,4 @@ RUN useradd --system --uid 10001 quvvat && chown -R quvvat /app
 USER quvvat
 EXPOSE 8000
 # quvvat run: migrate, load the sample once (when empty), serve.
-CMD ["quvvat", "run", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["quvvat", "run", "--no-sim", "--host", "0.0.0.0", "--port", "8000"]

@@ -25,6 +25,7 @@ from sqlalchemy import text
 from app import embedded_pg
 from app.db import migrate
 from app.db.session import resolve_database_url
+from app.errors import DomainError
 from app.logging_setup import configure_logging
 from app.services.import_log import IMPORT_LAYERS, ImportSummary, Progress
 from app.settings import Settings, get_settings
@@ -724,6 +725,53 @@ def user_add(
         typer.echo(f"quvvat: error: {e.detail}", err=True)
         raise typer.Exit(1) from e
     typer.echo(f"user {user_id} ({email}, {role}) created")
+
+
+@cli.command("export")
+def export(
+    layer: Annotated[
+        str,
+        typer.Argument(
+            help="Layer: regions, districts, cities, "
+            "roads, stations, planned_sites, "
+            "candidate_sites, parcels, substations, "
+            "grid_lines"
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write")],
+    format: Annotated[
+        str, typer.Option(help="geojson, gpkg or csv")
+    ] = "geojson",
+    region: Annotated[
+        str | None, typer.Option(help="Only this region (ISO 3166-2, e.g. UZ-SA)")
+    ] = None,
+) -> None:
+    """Export a layer (optionally one region) as GeoJSON, GeoPackage or CSV."""
+    import shutil  # noqa: PLC0415
+
+    from app.db.session import make_sync_engine  # noqa: PLC0415
+    from app.services import layers  # noqa: PLC0415
+
+    if format not in ("geojson", "gpkg", "csv"):
+        raise _fail(f"unknown format {format!r}; use geojson, gpkg or csv")
+    try:
+        spec = layers.get_layer(layer, "admin")
+    except DomainError as e:
+        raise _fail(e.detail) from e
+    engine = make_sync_engine(resolve_database_url(_settings()))
+    try:
+        with engine.connect() as conn:
+            known = conn.execute(
+                text("SELECT 1 FROM region WHERE iso_code = :r"), {"r": region}
+            ).first()
+        if region is not None and known is None:
+            raise _fail(f"unknown region {region!r}")
+        tmp = layers.export_layer(engine, spec, format, region)  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    shutil.move(tmp, out)
+    shutil.rmtree(tmp.parent, ignore_errors=True)
+    typer.echo(f"wrote {out}")
 
 
 def main() -> None:
