@@ -739,9 +739,7 @@ def export(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write")],
-    format: Annotated[
-        str, typer.Option(help="geojson, gpkg or csv")
-    ] = "geojson",
+    format: Annotated[str, typer.Option(help="geojson, gpkg or csv")] = "geojson",
     region: Annotated[
         str | None, typer.Option(help="Only this region (ISO 3166-2, e.g. UZ-SA)")
     ] = None,

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.models import ChargePoint, Site, Transaction
 from app.errors import NotFoundError
 from app.services.principal import Principal
 
@@ -53,3 +55,38 @@ def ensure_operator(
     """Raise :class:`NotFoundError` (``what`` names it) outside the scope."""
     if not can_see_operator(principal, operator_id):
         raise NotFoundError(f"{what} not found", "not_found")
+
+
+async def ensure_charge_point(
+    db: AsyncSession, principal: Principal, charge_point_id: str
+) -> None:
+    """404 unless the charge point exists and its site's operator is in scope."""
+    row = (
+        await db.execute(
+            select(Site.operator_id)
+            .select_from(ChargePoint)
+            .outerjoin(Site, Site.id == ChargePoint.site_id)
+            .where(ChargePoint.id == charge_point_id)
+        )
+    ).first()
+    if row is None or not can_see_operator(principal, row[0]):
+        raise NotFoundError(
+            f"charge point {charge_point_id} not found", "charge_point_not_found"
+        )
+
+
+async def ensure_transaction(
+    db: AsyncSession, principal: Principal, transaction_id: int
+) -> None:
+    """404 unless the session exists and its charge point's operator is in scope."""
+    row = (
+        await db.execute(
+            select(Site.operator_id)
+            .select_from(Transaction)
+            .join(ChargePoint, ChargePoint.id == Transaction.charge_point_id)
+            .outerjoin(Site, Site.id == ChargePoint.site_id)
+            .where(Transaction.id == transaction_id)
+        )
+    ).first()
+    if row is None or not can_see_operator(principal, row[0]):
+        raise NotFoundError(f"session {transaction_id} not found", "session_not_found")

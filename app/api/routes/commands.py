@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from app.api.auth import Staff
 from app.api.deps import MakerDep, RegistryDep, SessionDep
@@ -17,8 +17,20 @@ from app.schemas.ocpp import (
     UnlockRequest,
 )
 from app.services import commands as svc
+from app.services import scope
 
-router = APIRouter(tags=["commands"])
+
+async def _in_scope(request: Request, session: SessionDep, who: Staff) -> None:
+    """A technician commands only their operators' charge points (404 otherwise)."""
+    cp_id = request.path_params.get("charge_point_id")
+    if cp_id is not None:
+        await scope.ensure_charge_point(session, who, str(cp_id))
+    tx_id = request.path_params.get("session_id")
+    if tx_id is not None and str(tx_id).isdigit():  # else the route answers 422
+        await scope.ensure_transaction(session, who, int(tx_id))
+
+
+router = APIRouter(tags=["commands"], dependencies=[Depends(_in_scope)])
 
 ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "Unknown charge point or session"},
