@@ -15,12 +15,15 @@ from pathlib import Path
 def main() -> None:
     here = Path(__file__).parent
     names = sorted(p.stem.removeprefix("bench_") for p in here.glob("bench_*.py"))
-    wanted = [a for a in sys.argv[1:] if not a.startswith("-")] or names
-    unknown = sorted(set(wanted) - set(names))
-    if unknown:
-        sys.exit(
-            f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(names)}"
-        )
+    # Leading words are benchmark names; options and their values follow.
+    wanted: list[str] = []
+    for arg in sys.argv[1:]:
+        if arg.startswith("-"):
+            break
+        if arg not in names:
+            sys.exit(f"unknown benchmark {arg!r}; known: {', '.join(names)}")
+        wanted.append(arg)
+    wanted = wanted or names
     for name in wanted:
         print(f"## {name}", flush=True)
         importlib.import_module(f"bench.bench_{name}").main(sys.argv[1:])
