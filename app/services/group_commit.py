@@ -16,10 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from app.db.models import MeterValue
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +39,7 @@ class GroupCommitter:
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._months: set[tuple[int, int]] = set()
+        self._months_lock = asyncio.Lock()
         self.batches = 0
         self.jobs = 0
 
@@ -126,12 +124,17 @@ class GroupCommitter:
         missing = {k: v for k, v in months.items() if k not in self._months}
         if not missing:
             return
-        async with self._maker() as db, db.begin():
-            for ts in missing.values():
-                await db.execute(
-                    text("SELECT quvvat_ensure_meter_value_partition(:t)"), {"t": ts}
-                )
-        self._months.update(missing)
+        async with self._months_lock:  # one creator per process; SQL locks across
+            missing = {k: v for k, v in missing.items() if k not in self._months}
+            if not missing:
+                return
+            async with self._maker() as db, db.begin():
+                for ts in missing.values():
+                    await db.execute(
+                        text("SELECT quvvat_ensure_meter_value_partition(:t)"),
+                        {"t": ts},
+                    )
+            self._months.update(missing)
 
     async def _write(self, batch: list[_Job]) -> None:
         rows = [r for job in batch for r in job.meter_rows]
@@ -149,7 +152,7 @@ class GroupCommitter:
             await self.ensure_partitions(rows)
         async with self._maker() as db, db.begin():
             if rows:
-                await db.execute(insert(MeterValue).on_conflict_do_nothing(), rows)
+                await insert_meter_rows(db, rows)
             if seen:
                 await db.execute(
                     text(
@@ -172,3 +175,31 @@ class GroupCommitter:
                 )
         self.batches += 1
         self.jobs += len(batch)
+
+
+_METER_COLUMNS: Final = (
+    ("measured_at", "timestamptz"),
+    ("charge_point_id", "text"),
+    ("transaction_id", "bigint"),
+    ("evse_id", "integer"),
+    ("connector_id", "integer"),
+    ("measurand", "text"),
+    ("phase", "text"),
+    ("context", "text"),
+    ("unit", "text"),
+    ("value", "numeric"),
+)
+_INSERT_METER_ROWS: Final = text(
+    f"INSERT INTO meter_value ({', '.join(c for c, _ in _METER_COLUMNS)})"
+    " SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _METER_COLUMNS)
+    + ") ON CONFLICT DO NOTHING"
+)
+
+
+async def insert_meter_rows(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store meter samples (exactly once: retries hit the unique key) in one
+    statement: one array per column instead of one parameter set per row."""
+    await db.execute(
+        _INSERT_METER_ROWS, {c: [r[c] for r in rows] for c, _ in _METER_COLUMNS}
+    )
