@@ -9,27 +9,23 @@ ids, timestamps, sample keys), so a retried or replayed message changes nothing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import TextClause, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db.models import (
     ChargePoint,
-    Evse,
     IdToken,
-    MeterValue,
-    Region,
-    Site,
     StatusEvent,
     Transaction,
 )
 from app.live import LiveBus
-from app.services.group_commit import GroupCommitter
+from app.services.group_commit import GroupCommitter, insert_meter_rows
 from app.services.pricing import SessionToPrice, price_session
 from app.settings import Settings
 
@@ -51,6 +47,25 @@ class OcppContext:
     bus: LiveBus
     committer: GroupCommitter
     settings: Settings
+    #: The same pool in autocommit mode, for the single-statement hot paths.
+    autocommit: AsyncEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        engine: AsyncEngine = self.maker.kw["bind"]
+        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def one(self, stmt: TextClause, params: dict[str, Any]) -> tuple[Any, ...]:
+        """The row of one self-contained statement: on a Core connection in
+        autocommit mode, one round trip instead of BEGIN, statement, COMMIT."""
+        async with self.autocommit.connect() as conn:
+            return tuple((await conn.execute(stmt, params)).one())
+
+    async def first(
+        self, stmt: TextClause, params: dict[str, Any]
+    ) -> tuple[Any, ...] | None:
+        async with self.autocommit.connect() as conn:
+            row = (await conn.execute(stmt, params)).first()
+        return None if row is None else tuple(row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,24 +147,16 @@ def utc(ts: datetime) -> datetime:
 # ---------------------------------------------------------------- identity & connection
 
 
+_IDENTITY: Final = text(
+    "SELECT cp.id, cp.password_hash, cp.security_profile, cp.registration_status,"
+    " cp.site_id, s.operator_id, r.iso_code FROM charge_point cp"
+    " LEFT JOIN site s ON s.id = cp.site_id LEFT JOIN region r ON r.id = s.region_id"
+    " WHERE cp.id = :id"
+)
+
+
 async def identity(ctx: OcppContext, charge_point_id: str) -> Identity | None:
-    async with ctx.maker() as db:
-        row = (
-            await db.execute(
-                select(
-                    ChargePoint.id,
-                    ChargePoint.password_hash,
-                    ChargePoint.security_profile,
-                    ChargePoint.registration_status,
-                    ChargePoint.site_id,
-                    Site.operator_id,
-                    Region.iso_code,
-                )
-                .outerjoin(Site, Site.id == ChargePoint.site_id)
-                .outerjoin(Region, Region.id == Site.region_id)
-                .where(ChargePoint.id == charge_point_id)
-            )
-        ).first()
+    row = await ctx.first(_IDENTITY, {"id": charge_point_id})
     if row is None:
         return None
     return Identity(*row)
@@ -198,39 +205,28 @@ def station_status(connected: bool, evse_statuses: list[str]) -> str:
     return "unknown"
 
 
-async def _station_status(db: AsyncSession, charge_point_id: str) -> str:
-    row = (
-        await db.execute(
-            text(
-                "SELECT cp.connected, array_remove(array_agg(e.status), NULL)"
-                " FROM charge_point cp LEFT JOIN evse e ON e.charge_point_id = cp.id"
-                " WHERE cp.id = :id GROUP BY cp.connected"
-            ),
-            {"id": charge_point_id},
-        )
-    ).first()
-    if row is None:
-        return station_status(False, [])
-    return station_status(bool(row[0]), list(row[1] or []))
-
-
 async def _identity(
     ctx: OcppContext, charge_point_id: str, known: Identity | None
 ) -> Identity | None:
     return known if known is not None else await identity(ctx, charge_point_id)
 
 
+_CONNECTED: Final = text(
+    "WITH u AS (UPDATE charge_point SET connected = true, protocol = :protocol,"
+    " last_seen_at = :now WHERE id = :id RETURNING id)"
+    " SELECT count(DISTINCT u.id) > 0, array_remove(array_agg(e.status::text), NULL)"
+    " FROM u LEFT JOIN evse e ON e.charge_point_id = u.id"
+)
+
+
 async def connected(
     ctx: OcppContext, charge_point_id: str, protocol: str, ident: Identity | None = None
 ) -> None:
     now = datetime.now(UTC)
-    async with ctx.maker() as db, db.begin():
-        await db.execute(
-            update(ChargePoint)
-            .where(ChargePoint.id == charge_point_id)
-            .values(connected=True, protocol=protocol, last_seen_at=now)
-        )
-        st = await _station_status(db, charge_point_id)
+    found, statuses = await ctx.one(
+        _CONNECTED, {"id": charge_point_id, "protocol": protocol, "now": now}
+    )
+    st = station_status(bool(found), list(statuses or []))
     ident = await _identity(ctx, charge_point_id, ident)
     ctx.bus.publish(
         _event(
@@ -280,6 +276,18 @@ async def mark_all_disconnected(maker: async_sessionmaker[AsyncSession]) -> None
 # ---------------------------------------------------------------- provisioning
 
 
+_BOOT: Final = text(
+    "INSERT INTO charge_point AS cp (id, vendor, model, serial_number, firmware_version,"
+    " protocol, registration_status, security_profile, source, connected, last_seen_at)"
+    " VALUES (:id, :vendor, :model, :serial, :firmware, :protocol, :status, 0, 'ocpp',"
+    " true, :now) ON CONFLICT (id) DO UPDATE SET vendor = EXCLUDED.vendor,"
+    " model = EXCLUDED.model, serial_number = EXCLUDED.serial_number,"
+    " firmware_version = EXCLUDED.firmware_version, protocol = EXCLUDED.protocol,"
+    " connected = true, last_seen_at = EXCLUDED.last_seen_at"
+    " RETURNING cp.registration_status"
+)
+
+
 async def boot(
     ctx: OcppContext,
     charge_point_id: str,
@@ -296,33 +304,20 @@ async def boot(
         policy
     ]
     now = datetime.now(UTC)
-    async with ctx.maker() as db, db.begin():
-        stmt = insert(ChargePoint).values(
-            id=charge_point_id,
-            vendor=vendor,
-            model=model,
-            serial_number=serial_number,
-            firmware_version=firmware_version,
-            protocol=protocol,
-            registration_status=new_status,
-            security_profile=0,
-            source="ocpp",
-            connected=True,
-            last_seen_at=now,
-        )
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[ChargePoint.id],
-            set_={
-                "vendor": stmt.excluded.vendor,
-                "model": stmt.excluded.model,
-                "serial_number": stmt.excluded.serial_number,
-                "firmware_version": stmt.excluded.firmware_version,
-                "protocol": stmt.excluded.protocol,
-                "connected": True,
-                "last_seen_at": now,
-            },
-        ).returning(ChargePoint.registration_status)
-        status = str((await db.execute(upsert)).scalar_one())
+    row = await ctx.one(
+        _BOOT,
+        {
+            "id": charge_point_id,
+            "vendor": vendor,
+            "model": model,
+            "serial": serial_number,
+            "firmware": firmware_version,
+            "protocol": protocol,
+            "status": new_status,
+            "now": now,
+        },
+    )
+    status = str(row[0])
     if status != "Accepted":
         logger.info("boot of %s answered %s", charge_point_id, status)
     return status
@@ -332,6 +327,13 @@ async def heartbeat(ctx: OcppContext, charge_point_id: str) -> datetime:
     now = datetime.now(UTC)
     await ctx.committer.seen(charge_point_id, now)
     return now
+
+
+_STATUS_NOTIFICATION: Final = text(
+    "SELECT inserted, cp_connected, evse_statuses, evse_id, connector_id"
+    " FROM quvvat_status_notification(:cp, :evse, :conn, :status, :error, :info,"
+    " :at, :v16)"
+)
 
 
 async def status_notification(
@@ -354,71 +356,22 @@ async def status_notification(
     EVSE N / connector 1 when the charge point has fewer stored connectors.
     """
     occurred_at = utc(occurred_at)
-    async with ctx.maker() as db, db.begin():
-        if v16_connector and evse_id >= 1:
-            mapped = (
-                await db.execute(
-                    text(
-                        "SELECT e.evse_id, c.connector_id FROM connector c"
-                        " JOIN evse e ON e.id = c.evse_pk WHERE e.charge_point_id = :cp"
-                        " ORDER BY e.evse_id, c.connector_id OFFSET :n LIMIT 1"
-                    ),
-                    {"cp": charge_point_id, "n": evse_id - 1},
-                )
-            ).first()
-            if mapped is not None:
-                evse_id, connector_id = int(mapped[0]), int(mapped[1])
-        inserted = (
-            await db.execute(
-                insert(StatusEvent)
-                .values(
-                    charge_point_id=charge_point_id,
-                    evse_id=evse_id,
-                    connector_id=connector_id,
-                    status=status,
-                    error_code=error_code,
-                    info=info,
-                    occurred_at=occurred_at,
-                )
-                .on_conflict_do_nothing()
-                .returning(StatusEvent.id)
-            )
-        ).first()
-        if evse_id >= 1:
-            stmt = insert(Evse).values(
-                charge_point_id=charge_point_id,
-                evse_id=evse_id,
-                status=status,
-                status_at=occurred_at,
-            )
-            await db.execute(
-                stmt.on_conflict_do_update(
-                    constraint="uq_evse_cp_evse",
-                    set_={
-                        "status": stmt.excluded.status,
-                        "status_at": stmt.excluded.status_at,
-                    },
-                    where=(Evse.status_at.is_(None))
-                    | (Evse.status_at <= stmt.excluded.status_at),
-                )
-            )
-            await db.execute(
-                text(
-                    "UPDATE connector c SET status = :status, status_at = :at FROM evse e"
-                    " WHERE c.evse_pk = e.id AND e.charge_point_id = :cp AND e.evse_id = :evse"
-                    " AND (:conn IS NULL OR c.connector_id = :conn)"
-                    " AND (c.status_at IS NULL OR c.status_at <= :at)"
-                ),
-                {
-                    "status": status,
-                    "at": occurred_at,
-                    "cp": charge_point_id,
-                    "evse": evse_id,
-                    "conn": connector_id,
-                },
-            )
-        st = await _station_status(db, charge_point_id)
-    if inserted is None:
+    row = await ctx.one(
+        _STATUS_NOTIFICATION,
+        {
+            "cp": charge_point_id,
+            "evse": evse_id,
+            "conn": connector_id,
+            "status": status,
+            "error": error_code,
+            "info": info,
+            "at": occurred_at,
+            "v16": v16_connector,
+        },
+    )
+    inserted, connected_, statuses, evse_id, connector_id = row
+    st = station_status(bool(connected_), list(statuses or []))
+    if not inserted:
         return  # a retry of something already stored and announced
     ident = await _identity(ctx, charge_point_id, ident)
     ctx.bus.publish(
@@ -546,7 +499,7 @@ async def _insert_samples(
 ) -> None:
     if rows:
         await ctx.committer.ensure_partitions(rows)
-        await db.execute(insert(MeterValue).on_conflict_do_nothing(), rows)
+        await insert_meter_rows(db, rows)
 
 
 async def _energy_bounds_wh(

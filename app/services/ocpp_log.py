@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,8 +23,16 @@ FLUSH_EVERY_S: Final = 0.25
 MAX_BUFFER: Final = 200_000
 
 
+# The head of a well-formed frame: [type, "unique id"(, "action")]; anything
+# else (escapes, odd spacing, bad JSON) goes through the JSON parser.
+_HEAD: Final = re.compile(r'\[([234]),"([^"\\]{1,36})"(?:,"([A-Za-z0-9]{1,64})")?[,\]]')
+
+
 def _describe(raw: str) -> tuple[int | None, str | None, str | None]:
     """(message type id, unique id, action) of a frame, as far as it parses."""
+    m = _HEAD.match(raw)
+    if m is not None and (m.group(1) == "2") == (m.group(3) is not None):
+        return int(m.group(1)), m.group(2), m.group(3)
     try:
         msg = json.loads(raw)
     except ValueError:
@@ -34,6 +43,23 @@ def _describe(raw: str) -> tuple[int | None, str | None, str | None]:
     uid = str(msg[1]) if len(msg) > 1 else None
     action = msg[2] if mtype == 2 and len(msg) > 2 and isinstance(msg[2], str) else None
     return mtype, uid, action
+
+
+_COLUMNS: Final = (
+    ("charge_point_id", "text"),
+    ("direction", "text"),
+    ("message_type", "smallint"),
+    ("unique_id", "text"),
+    ("action", "text"),
+    ("raw", "text"),
+    ("at", "timestamptz"),
+)
+# One array per column: far less client CPU than a parameter set per row.
+_INSERT: Final = text(
+    f"INSERT INTO ocpp_message ({', '.join(c for c, _ in _COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _COLUMNS)
+    + ")"
+)
 
 
 class MessageLog:
@@ -93,7 +119,9 @@ class MessageLog:
             row["raw"] = row["raw"].replace("\x00", "\\u0000")
         try:
             async with self._maker() as db, db.begin():
-                await db.execute(insert(OcppMessage), rows)
+                await db.execute(
+                    _INSERT, {c: [r[c] for r in rows] for c, _ in _COLUMNS}
+                )
         except DBAPIError:
             # One unstorable row must not block the others: store them one by one.
             stored = 0
