@@ -284,7 +284,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         f"Command: `python -m bench ocpp --mix-n {args.mix_n} --mix-s {args.mix_s:g} --sat-n {args.sat_n}"
         f" --sat-s {args.sat_s:g} --scale-n {args.scale_n} --scale-tx {args.scale_tx} --scale-s {args.scale_s:g}`",
         f"Machine: {psutil.cpu_count()} cores / {psutil.virtual_memory().total / 2**30:.0f} GiB,"
-        f" {platform.system()} (shared with other engineers' work; load average"
+        f" {platform.system()} (load average"
         f" {os.getloadavg()[0]:.1f} at the end). Server, baseline and simulator are separate processes"
         " on the same 2 cores; the simulator's own CPU use is part of every latency.",
         "",
@@ -292,13 +292,17 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         "|---|---|---|---|",
         f"| mix, {args.mix_n} CPs (10 % transacting): p99 latency | {mix_b['p99_ms']} ms"
         f" (p50 {mix_b['p50_ms']}) | {mix_o['p99_ms']} ms (p50 {mix_o['p50_ms']}) | < 50 ms at 1,000 |",
+        f"| mix, after the connection storm (steady state): p99 latency | {mix_b['steady_p99_ms']} ms"
+        f" (p50 {mix_b['steady_p50_ms']}, n {mix_b['steady_n']}) | {mix_o['steady_p99_ms']} ms"
+        f" (p50 {mix_o['steady_p50_ms']}, n {mix_o['steady_n']}) | < 50 ms at 1,000 |",
         f"| saturation, {args.sat_n} CPs flooding: messages/s | {bare_rate:.0f} answered/s |"
         f" {ours_rate:.0f} answered/s, {committed_rate:.0f} committed/s"
         f" ({committed_rate / bare_rate * 100:.0f} % of bare) | >= 50 % of bare |",
         f"| scale: connected (max / at end), disconnects | | {scale['connected_max']} /"
         f" {scale['connected_at_end']} of {args.scale_n}, {scale['disconnects']} | all stay connected |",
         f"| scale: p99 latency ({args.scale_tx} transacting, {args.scale_s:g} s) | |"
-        f" {scale['p99_ms']} ms (p50 {scale['p50_ms']}) | < 100 ms |",
+        f" {scale['p99_ms']} ms (p50 {scale['p50_ms']}); steady state {scale['steady_p99_ms']} ms"
+        f" (n {scale['steady_n']}) | < 100 ms |",
         f"| scale: meter rows stored vs answered messages x {SAMPLES_PER_MESSAGE} | |"
         f" {r['scale_rows']} stored, {answered_meter} acknowledged"
         f" ({'none lost' if r['scale_rows'] >= answered_meter else 'LOST ' + str(answered_meter - r['scale_rows'])}) | nothing lost |",

@@ -45,10 +45,16 @@ class Stats:
     errors: dict[str, int] = field(default_factory=dict)
     sent: int = 0
     answered: int = 0
+    #: Calls answered after this monotonic time also count as steady state
+    #: (set by the fleet once every charge point has connected and booted).
+    steady_after: float = float("inf")
+    steady: list[float] = field(default_factory=list)
 
     def record(self, action: str, seconds: float) -> None:
         self.latencies.setdefault(action, []).append(seconds)
         self.answered += 1
+        if time.monotonic() >= self.steady_after:
+            self.steady.append(seconds)
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
