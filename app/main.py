@@ -37,6 +37,7 @@ from app.api.routes import (
 from app.api.routes import auth as auth_routes
 from app.db.session import (
     make_async_engine,
+    make_read_engine,
     make_sessionmaker,
     make_sync_engine,
     resolve_database_url,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = resolve_database_url(settings)
         app.state.database_url = url
         app.state.engine = make_async_engine(url)
+        app.state.read_engine = make_read_engine(url)
         app.state.sync_engine = make_sync_engine(url)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.planning_jobs = PlanningJobs()
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ocpp_server.stop_runtime(app)
             await app.state.planning_jobs.shutdown()
             await app.state.engine.dispose()
+            await app.state.read_engine.dispose()
             app.state.sync_engine.dispose()
 
     app = FastAPI(
@@ -123,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth.install(app, _auth_config(settings))
     app.state.code_sender = make_sender(settings.reset_sender)
     add_exception_handlers(app)
+    # Routers are matched in order: the hottest route (map tiles) first.
+    app.include_router(tiles.router)
     app.include_router(health.router)
     app.include_router(stations.router)
     app.include_router(layers.router)
@@ -138,7 +143,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ACCOUNT_ROUTERS:
         app.include_router(router)
     app.state.tile_cache = TileCache(settings.tile_cache_items)
-    app.include_router(tiles.router)
     app.include_router(web.router)
     web.mount_assets(app, settings.frontend_dist)
     return app

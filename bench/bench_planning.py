@@ -19,6 +19,7 @@ country's network in May 2025).
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 from pathlib import Path
@@ -82,7 +83,9 @@ def main(argv: list[str]) -> None:
     cities = pd.read_csv(d / "cities_geonames.csv")
     area = unary_union(list(regions.geometry))
     stations = _stations(cities, 1400, rng)
-    print("machine: 2 cores / 24 GiB Debian, shared with other engineers' work")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start"
+    )
     print(
         f"inputs: {len(regions)} regions, {len(cities)} places, {len(roads)} road lines, "
         f"{len(stations)} seeded stations"

@@ -222,7 +222,7 @@ def main(argv: list[str]) -> None:
     )
     print(
         f"Machine: {os.cpu_count()} cores, {platform.platform()}, Python "
-        f"{platform.python_version()}; shared with other engineers' work during the run."
+        f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at the start."
     )
     print(
         f"Data: embedded sample, {graph.node_count} road nodes / {graph.edge_count} edges "

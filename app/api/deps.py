@@ -7,7 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 
 from app.services.registry import ConnectionRegistry
 from app.settings import Settings
@@ -16,6 +21,12 @@ from app.settings import Settings
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         yield session
+
+
+async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    engine: AsyncEngine = request.app.state.read_engine
+    async with engine.connect() as conn:
+        yield conn
 
 
 def _settings(request: Request) -> Settings:
@@ -29,6 +40,8 @@ def _sync_engine(request: Request) -> Engine:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session)]
+#: An autocommit connection for single-statement reads (see make_read_engine).
+ReadConnDep = Annotated[AsyncConnection, Depends(_read_connection)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SyncEngineDep = Annotated[Engine, Depends(_sync_engine)]
 

@@ -28,6 +28,20 @@ def make_async_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def make_read_engine(url: str) -> AsyncEngine:
+    """Autocommit pool for hot single-statement reads (vector tiles): one round trip
+    per request instead of ping + BEGIN + statement + ROLLBACK. No pre-ping: a
+    connection that died with the server fails one request and the pool
+    is invalidated, so the next request reconnects."""
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=600,
+        isolation_level="AUTOCOMMIT",
+    )
+
+
 def make_sync_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.errors import InvalidInputError, NotFoundError
 
@@ -153,7 +153,7 @@ class TileCache:
             self._items.popitem(last=False)
 
 
-async def _data_version(session: AsyncSession) -> str:
+async def _data_version(session: AsyncSession | AsyncConnection) -> str:
     row = (
         await session.execute(
             text("SELECT coalesce(sum(version), 0), max(updated_at) FROM layer_version")
@@ -163,7 +163,7 @@ async def _data_version(session: AsyncSession) -> str:
 
 
 async def render_tile(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     cache: TileCache,
     layer: str,
     z: int,

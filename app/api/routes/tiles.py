@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app.api.auth import Anyone
-from app.api.deps import SessionDep
+from app.api.deps import ReadConnDep, SessionDep
 from app.errors import InvalidInputError
 from app.services import tiles as tile_service
 
@@ -143,14 +143,14 @@ async def get_tile(
     z: int,
     x: int,
     y: int,
-    session: SessionDep,
+    conn: ReadConnDep,
     stations: Annotated[StationQuery, Depends()],
     _: Anyone,
 ) -> Response:
     """An MVT tile (EPSG:3857, extent 4096); an empty body for an empty tile."""
     cache: tile_service.TileCache = request.app.state.tile_cache
     tile = await tile_service.render_tile(
-        session, cache, layer, z, x, y, stations.to_filter()
+        conn, cache, layer, z, x, y, stations.to_filter()
     )
     live = layer == "stations"
     return Response(
