@@ -19,6 +19,20 @@ class TokenLink(BaseModel):
     uid: str | None = Field(default=None, max_length=40, examples=["04A2B3C4D5E680"])
 
 
+class StartCharge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    charge_point_id: str = Field(min_length=1, max_length=48, examples=["QV-TAS-0001"])
+    evse_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="The connector (EVSE) to use; none: any free one",
+    )
+    token_id: int | None = Field(
+        default=None, description="Which own token to start with; none: an app token"
+    )
+
+
 class TokenPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import (
     AuditLog,
@@ -33,9 +33,10 @@ from app.errors import (
     NotFoundError,
     UnauthorizedError,
 )
-from app.services import accounts, audit, pricing, security
+from app.services import accounts, audit, commands, pricing, security
 from app.services.principal import Principal
 from app.services.receipts import Language, ReceiptData, render_receipt
+from app.services.registry import ConnectionRegistry
 
 TokenKind = Literal["rfid", "app"]
 
@@ -218,6 +219,108 @@ async def receipt_pdf(
         price=d.price,
     )
     return render_receipt(data, lang)
+
+
+# ---------------------------------------------------------------- start / stop
+
+
+async def _charging_token(
+    session: AsyncSession, principal: Principal, token_id: int | None
+) -> IdToken:
+    """The driver's token to start with: the one asked for, else an app token,
+    else any usable card. Blocked or expired tokens are refused by name."""
+    uid = _uid(principal)
+    rows = list(
+        (
+            await session.execute(
+                select(IdToken).where(IdToken.user_id == uid).order_by(IdToken.id)
+            )
+        ).scalars()
+    )
+    now = datetime.now(UTC)
+
+    def usable(t: IdToken) -> bool:
+        return t.status == "Accepted" and (t.expires_at is None or t.expires_at > now)
+
+    if token_id is not None:
+        chosen = next((t for t in rows if t.id == token_id), None)
+        if chosen is None:
+            raise NotFoundError(f"token {token_id} not found", "token_not_found")
+        if not usable(chosen):
+            state = "expired" if chosen.status == "Accepted" else chosen.status.lower()
+            raise ConflictError(
+                f"token {token_id} is {state}; use another one", "token_unusable"
+            )
+        return chosen
+    ok = [t for t in rows if usable(t)]
+    if not ok:
+        raise ConflictError(
+            "no usable token: link an RFID card or create an app token first"
+            " (POST /api/me/tokens)",
+            "no_usable_token",
+        )
+    app_tokens = [t for t in ok if t.token_type == "Central"]  # noqa: S105  # OCPP type
+    return app_tokens[0] if app_tokens else ok[0]
+
+
+async def start_charge(
+    session: AsyncSession,
+    maker: async_sessionmaker[AsyncSession],
+    registry: ConnectionRegistry,
+    principal: Principal,
+    *,
+    charge_point_id: str,
+    evse_id: int | None,
+    token_id: int | None,
+) -> commands.CommandRecord:
+    """Ask the charge point to start a session for the driver (RemoteStartTransaction
+    / RequestStartTransaction with one of the driver's tokens). The session itself
+    appears when the charge point reports it, as for a card at the station."""
+    tag = (await _charging_token(session, principal, token_id)).token
+    await session.rollback()  # read only; do not hold a transaction during the call
+    rec = await commands.remote_start(
+        maker,
+        registry,
+        charge_point_id,
+        id_tag=tag,
+        evse_id=evse_id,
+        actor=principal.subject,
+    )
+    status = (rec.response or {}).get("status")
+    if status != "Accepted":
+        raise ConflictError(
+            f"charge point {charge_point_id} refused to start ({status}); the connector"
+            " may be busy, reserved or out of order",
+            "start_rejected",
+        )
+    return rec
+
+
+async def stop_charge(
+    session: AsyncSession,
+    maker: async_sessionmaker[AsyncSession],
+    registry: ConnectionRegistry,
+    principal: Principal,
+    tx_id: int,
+) -> commands.CommandRecord:
+    """Ask the charge point to stop one of the driver's own running sessions."""
+    tx = (
+        await session.execute(
+            select(Transaction).where(Transaction.id == tx_id, _own(principal))
+        )
+    ).scalar_one_or_none()
+    if tx is None:
+        raise NotFoundError(f"session {tx_id} not found")
+    cp = tx.charge_point_id
+    await session.rollback()
+    rec = await commands.remote_stop(maker, registry, tx_id, actor=principal.subject)
+    status = (rec.response or {}).get("status")
+    if status != "Accepted":
+        raise ConflictError(
+            f"charge point {cp} refused to stop session {tx_id} ({status})",
+            "stop_rejected",
+        )
+    return rec
 
 
 # ---------------------------------------------------------------- favourites

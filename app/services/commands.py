@@ -273,6 +273,14 @@ async def remote_start(
     evse_id: int | None,
     actor: str,
 ) -> CommandRecord:
+    async with maker() as db:
+        known = await db.scalar(
+            select(ChargePoint.id).where(ChargePoint.id == charge_point_id)
+        )
+    if known is None:  # before the online check: "offline" would mislead
+        raise NotFoundError(
+            f"charge point {charge_point_id} not found", "charge_point_not_found"
+        )
     if _protocol(registry, charge_point_id) == "ocpp1.6":
         payload: dict[str, Any] = {"idTag": id_tag}
         if evse_id is not None:

@@ -8,16 +8,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.api.auth import Principal, require_role
-from app.api.deps import SessionDep
+from app.api.deps import MakerDep, RegistryDep, SessionDep
 from app.db.models import Site
 from app.schemas.cabinet import (
     DeleteAccount,
     FavouritePublic,
     OwnSession,
     OwnSessions,
+    StartCharge,
     TokenLink,
     TokenPublic,
 )
+from app.schemas.ocpp import CommandPublic
 from app.schemas.tariffs import PricePublic
 from app.services import cabinet
 
@@ -30,6 +32,15 @@ def _flat(request: Request) -> int:
 
 
 Flat = Annotated[int, Depends(_flat)]
+ERRORS: dict[int | str, dict[str, str]] = {
+    404: {"description": "Unknown charge point, own session or own token"},
+    409: {
+        "description": "Charge point offline, no usable token, session already"
+        " stopped, or the charge point refused (start_rejected / stop_rejected)"
+    },
+    502: {"description": "The charge point answered with a CALLERROR"},
+    504: {"description": "The charge point did not answer in time"},
+}
 
 
 def _session_pub(d: cabinet.SessionDetail) -> OwnSession:
@@ -124,6 +135,47 @@ async def read_session(
     return _session_pub(
         await cabinet.get_session(session, principal, session_id, flat_uzs_per_kwh=flat)
     )
+
+
+@router.post("/charge", status_code=status.HTTP_202_ACCEPTED, responses=ERRORS)
+async def start_charge(
+    body: StartCharge,
+    principal: Driver,
+    session: SessionDep,
+    maker: MakerDep,
+    registry: RegistryDep,
+) -> CommandPublic:
+    """Start charging at a chosen charge point / connector from the phone: the
+    charge point is asked to start with one of the driver's tokens. 202 once it
+    accepted; the session shows under ``/api/me/sessions`` when it begins."""
+    rec = await cabinet.start_charge(
+        session,
+        maker,
+        registry,
+        principal,
+        charge_point_id=body.charge_point_id,
+        evse_id=body.evse_id,
+        token_id=body.token_id,
+    )
+    return CommandPublic.model_validate(rec)
+
+
+@router.post(
+    "/sessions/{session_id}/stop",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+)
+async def stop_charge(
+    session_id: int,
+    principal: Driver,
+    session: SessionDep,
+    maker: MakerDep,
+    registry: RegistryDep,
+) -> CommandPublic:
+    """Stop one of the driver's own running sessions (202 once the charge point
+    accepted; the session completes when it reports the stop)."""
+    rec = await cabinet.stop_charge(session, maker, registry, principal, session_id)
+    return CommandPublic.model_validate(rec)
 
 
 @router.get(
