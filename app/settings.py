@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     ocpp_max_frame_bytes: int = Field(default=65536, gt=0)
     ocpp_message_retention_days: int = Field(default=30, gt=0)
     flat_tariff_uzs_per_kwh: int = Field(default=2000, ge=0)
+    #: OCPP 2.0.1: send the running cost (CostUpdated) at most this often per
+    #: session while meter values arrive; 0 switches it off.
+    ocpp_cost_update_interval_s: int = Field(default=60, ge=0)
     mqtt_url: str | None = Field(default="mqtt://127.0.0.1:1883")
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None

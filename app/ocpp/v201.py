@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
+import time
 from typing import Any, ClassVar, Final
 
 from ocpp.v201 import ChargePoint as OcppChargePoint
-from ocpp.v201 import call_result
+from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 
 from app.ocpp.base import SessionBase, parse_decimal, parse_ts
 from app.ocpp.routing import on
 from app.services import charging
 from app.services.charging import Sample, TokenVerdict
+
+logger = logging.getLogger(__name__)
 
 _KNOWN: Final = frozenset(a.value for a in Action)
 
@@ -66,6 +72,34 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
             cache = {}
             self._active_tx = cache
         return cache
+
+    def _maybe_send_cost(self, uid: str, pk: int) -> None:
+        """Running cost to the station (CostUpdated), at most once per interval per
+        session, in the background: the TransactionEvent answer never waits for it."""
+        interval = self.ctx.settings.ocpp_cost_update_interval_s
+        if interval <= 0:
+            return
+        sent: dict[str, float] = self.__dict__.setdefault("_cost_sent_at", {})
+        now = time.monotonic()
+        if now - sent.get(uid, -math.inf) < interval:
+            return
+        sent[uid] = now
+        tasks: set[asyncio.Task[None]] = self.__dict__.setdefault("_cost_tasks", set())
+        task = asyncio.create_task(self._send_cost(uid, pk))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _send_cost(self, uid: str, pk: int) -> None:
+        try:
+            total = await charging.running_cost(self.ctx, pk)
+            if total is None:
+                return
+            await self.call(
+                call.CostUpdated(total_cost=float(total), transaction_id=uid),
+                suppress=False,
+            )
+        except Exception as e:  # a station without cost display may refuse it
+            logger.info("%s: CostUpdated for %s not delivered: %r", self.id, uid, e)
 
     @on(Action.boot_notification)
     async def on_boot_notification(
@@ -153,6 +187,7 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
                 samples=samples,
                 seq_no=seq_no,
             )
+            self._maybe_send_cost(uid, pk)
             return call_result.TransactionEvent()
         result = await charging.transaction_event_v201(
             self.ctx,

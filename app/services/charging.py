@@ -26,7 +26,7 @@ from app.db.models import (
 )
 from app.live import LiveBus
 from app.services.group_commit import GroupCommitter, insert_meter_rows
-from app.services.pricing import SessionToPrice, price_session
+from app.services.pricing import SessionToPrice, price_session, price_transaction
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -692,3 +692,16 @@ async def transaction_event_v201(
             await _finish(db, ctx, tx)
         verdict = await _verdict(db, id_token, datetime.now(UTC)) if id_token else None
         return TransactionEventResult(pk, tx.stopped_at is None, verdict, tx.cost_uzs)
+
+
+async def running_cost(ctx: OcppContext, transaction_pk: int) -> Decimal | None:
+    """The session's cost so far in so'm by the tariff in effect when it started
+    (None when the session is gone)."""
+    async with ctx.maker() as db:
+        tx = await db.get(Transaction, transaction_pk)
+        if tx is None:
+            return None
+        price = await price_transaction(
+            db, tx, flat_uzs_per_kwh=ctx.settings.flat_tariff_uzs_per_kwh
+        )
+    return Decimal(price.total_uzs)

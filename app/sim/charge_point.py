@@ -105,6 +105,8 @@ class SimBase:
         }
         self.config = {"HeartbeatInterval": "60", "MeterValueSampleInterval": "10"}
         self.local_list_version = 0
+        #: OCPP 2.0.1 running cost per transaction id (CostUpdated).
+        self.costs: dict[str, float] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
     def spawn(self, coro: Awaitable[Any]) -> None:
@@ -537,6 +539,11 @@ class SimChargePointV201(SimBase, OcppChargePointV201):  # type: ignore[misc]  #
             return result201.RequestStartTransaction(status="Rejected")
         self.spawn(self.start_session(evse, id_token["id_token"]))
         return result201.RequestStartTransaction(status="Accepted")
+
+    @on("CostUpdated")
+    async def on_cost_updated(self, total_cost: float, transaction_id: str) -> Any:
+        self.costs[transaction_id] = total_cost  # what the station's display shows
+        return result201.CostUpdated()
 
     @on("RequestStopTransaction")
     async def on_request_stop(self, transaction_id: str, **_: Any) -> Any:
