@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     #: OCPP 2.0.1: send the running cost (CostUpdated) at most this often per
     #: session while meter values arrive; 0 switches it off.
     ocpp_cost_update_interval_s: int = Field(default=60, ge=0)
+    #: After an accepted boot, send the local authorization list when the id
+    #: tokens changed since the list the charge point last accepted.
+    ocpp_local_list_sync_on_boot: bool = True
     mqtt_url: str | None = Field(default="mqtt://127.0.0.1:1883")
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None

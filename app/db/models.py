@@ -208,6 +208,8 @@ class ChargePoint(Timestamps, Base):
         DateTime(timezone=True)
     )
     local_list_version: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: sha256 of the id tokens in the last list the charge point accepted.
+    local_list_digest: Mapped[str | None] = mapped_column(String(64))
 
     site: Mapped[Site | None] = relationship(back_populates="charge_points")
     evses: Mapped[list[Evse]] = relationship(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import re
 import sys
 import time
@@ -24,6 +25,7 @@ from ocpp.exceptions import FormatViolationError, InternalError, OCPPError
 from ocpp.messages import Call, CallError, MessageType, _validate_payload, unpack
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
+from app.services import commands
 from app.services.charging import Identity, OcppContext
 from app.services.registry import InvalidCommandPayloadError
 
@@ -254,6 +256,27 @@ class SessionBase:
 
     async def close(self, reason: str) -> None:
         await self._connection.close(1000, reason)
+
+    def after_boot(self, status: str) -> None:
+        """Once accepted: bring the local authorization list up to date in the
+        background (after the BootNotification answer, spread over 0.2-2 s)."""
+        if (
+            status != "Accepted"
+            or self.ctx.registry is None
+            or not self.ctx.settings.ocpp_local_list_sync_on_boot
+        ):
+            return
+        tasks: set[asyncio.Task[Any]] = self.__dict__.setdefault("_boot_tasks", set())
+        task = asyncio.create_task(
+            commands.sync_local_list_if_changed(
+                self.ctx.maker,
+                self.ctx.registry,
+                self.id,
+                delay_s=random.uniform(0.2, 2.0),  # noqa: S311  # spreading, not security
+            )
+        )
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
 
 def _json_default(value: Any) -> Any:

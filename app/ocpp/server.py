@@ -295,7 +295,13 @@ async def start_runtime(app: Any, settings: Settings) -> None:
     mqtt = MqttPublisher(bus, settings.mqtt_url) if settings.mqtt_url else None
     committer = GroupCommitter(maker)
     log = MessageLog(maker, settings.ocpp_message_retention_days)
-    ctx = OcppContext(maker=maker, bus=bus, committer=committer, settings=settings)
+    ctx = OcppContext(
+        maker=maker,
+        bus=bus,
+        committer=committer,
+        settings=settings,
+        registry=app.state.registry,
+    )
     app.state.ocpp_context = ctx
     app.state.mqtt = mqtt
     app.state.ocpp = OcppServer(ctx, app.state.registry, log)

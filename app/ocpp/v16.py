@@ -86,6 +86,7 @@ class ChargePointSessionV16(SessionBase, OcppChargePoint):  # type: ignore[misc]
             firmware_version=firmware_version,
             protocol=self.protocol,
         )
+        self.after_boot(status)
         return call_result.BootNotification(
             current_time=charging.utcnow_iso(),
             interval=self.ctx.settings.ocpp_heartbeat_interval_s,

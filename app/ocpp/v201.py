@@ -117,6 +117,7 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
             firmware_version=charging_station.get("firmware_version"),
             protocol=self.protocol,
         )
+        self.after_boot(status)
         return call_result.BootNotification(
             current_time=charging.utcnow_iso(),
             interval=self.ctx.settings.ocpp_heartbeat_interval_s,

@@ -27,6 +27,7 @@ from app.db.models import (
 from app.live import LiveBus
 from app.services.group_commit import GroupCommitter, insert_meter_rows
 from app.services.pricing import SessionToPrice, price_session, price_transaction
+from app.services.registry import ConnectionRegistry
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class OcppContext:
     bus: LiveBus
     committer: GroupCommitter
     settings: Settings
+    #: The live links, for work a session starts on its own (local-list sync).
+    registry: ConnectionRegistry | None = None
     #: The same pool in autocommit mode, for the single-statement hot paths.
     autocommit: AsyncEngine = field(init=False)
 

@@ -10,13 +10,15 @@ back as ``charge_point_error`` naming the OCPP error code.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from ocpp.exceptions import OCPPError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.models import ChargePoint, IdToken, OcppCommand
@@ -210,6 +212,7 @@ async def sync_local_list(
             f"charge point {charge_point_id} not found", "charge_point_not_found"
         )
     new_version = version + 1
+    digest = token_digest(tokens)
     v201 = link is not None and link.protocol == "ocpp2.0.1"
     entries: list[dict[str, Any]] = []
     for t in tokens:
@@ -246,9 +249,79 @@ async def sync_local_list(
             await db.execute(
                 update(ChargePoint)
                 .where(ChargePoint.id == charge_point_id)
-                .values(local_list_version=new_version)
+                .values(local_list_version=new_version, local_list_digest=digest)
             )
     return record
+
+
+def token_digest(tokens: Sequence[IdToken]) -> str:
+    """What a local list built from ``tokens`` holds, as a sha256 hex digest."""
+    h = hashlib.sha256()
+    for t in sorted(tokens, key=lambda t: t.token):
+        expires = t.expires_at.isoformat() if t.expires_at else ""
+        fields = (t.token, t.token_type, t.status, expires, t.parent_id_tag or "")
+        h.update("\x1f".join(fields).encode())
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+# (token count, latest update) -> digest: a boot storm reads the tokens once.
+_DIGESTS: dict[tuple[int, datetime | None], str | None] = {}
+
+
+async def _current_digest(db: AsyncSession) -> str | None:
+    """Digest of the id tokens now (None when there are none). Cached on the
+    count and the latest ``updated_at`` (set by every change made through the
+    app); a change made in SQL behind the app's back is seen at the next one."""
+    count, latest = (
+        await db.execute(select(func.count(IdToken.id), func.max(IdToken.updated_at)))
+    ).one()
+    key = (int(count), latest)
+    if key not in _DIGESTS:
+        tokens = (await db.scalars(select(IdToken))).all()
+        _DIGESTS.clear()
+        _DIGESTS[key] = token_digest(tokens) if tokens else None
+    return _DIGESTS[key]
+
+
+_BOOT_SYNC: Final = asyncio.Semaphore(
+    2
+)  # a boot storm must not send 10,000 lists at once
+
+
+async def sync_local_list_if_changed(
+    maker: async_sessionmaker[AsyncSession],
+    registry: ConnectionRegistry,
+    charge_point_id: str,
+    *,
+    delay_s: float = 0.0,
+) -> CommandRecord | None:
+    """After an accepted boot: send the full local list when the id tokens changed
+    since the list the charge point last accepted (none when there are no tokens
+    and it never had a list). Errors are logged, never raised: a charge point
+    without local-list support keeps working."""
+    await asyncio.sleep(delay_s)
+    async with _BOOT_SYNC:
+        try:
+            async with maker() as db:
+                stored = await db.scalar(
+                    select(ChargePoint.local_list_digest).where(
+                        ChargePoint.id == charge_point_id
+                    )
+                )
+                current = await _current_digest(db)
+            if stored == current or (stored is None and current is None):
+                return None
+            if registry.get(charge_point_id) is None:
+                return None  # gone again; the next boot tries once more
+            return await sync_local_list(
+                maker, registry, charge_point_id, actor="system:boot"
+            )
+        except Exception as e:  # logged; the session goes on
+            logger.warning(
+                "local list sync after the boot of %s failed: %s", charge_point_id, e
+            )
+            return None
 
 
 # ---------------------------------------------------------------- version-neutral helpers
