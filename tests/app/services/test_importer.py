@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import zipfile
 from pathlib import Path
@@ -479,6 +480,40 @@ def test_no_id_column_uses_the_geometry_as_identity(
     again = _imp(migrated_db, "stations", path)
     assert (again.inserted, again.updated) == (0, 3)
     assert _one(migrated_db, "SELECT count(*) FROM site") == 3
+
+
+def test_parcels_first_import_then_new_and_known_ids_together(
+    migrated_db: str, tmp_path: Path
+) -> None:
+    """A first import (plain INSERT) and a mixed one (upsert) store the same way."""
+    lon, lat = TASHKENT
+    gdf = gpd.GeoDataFrame(
+        {"ext_id": ["A", "B", "C"], "land_use": [" commercial ", "", None]},
+        geometry=[
+            box(lon + i * 1e-3, lat, lon + i * 1e-3 + 5e-4, lat + 5e-4)
+            for i in range(3)
+        ],
+        crs=4326,
+    )
+    path = tmp_path / "parcels.gpkg"
+    gdf.iloc[:2].to_file(path, driver="GPKG")
+    assert gc.isenabled()
+    first = _imp(migrated_db, "parcels", path)
+    assert (first.inserted, first.updated) == (2, 0)
+    gdf.to_file(path, driver="GPKG")
+    second = _imp(migrated_db, "parcels", path)
+    assert (second.inserted, second.updated) == (1, 2)
+    assert gc.isenabled()  # paused during the import only
+    rows = _q(
+        migrated_db,
+        "SELECT ext_id, land_use, ST_SRID(geom), area_m2 = ST_Area(geom::geography)"
+        " FROM cadastre_parcel ORDER BY id",
+    )
+    assert rows == [
+        ("A", "commercial", 4326, True),
+        ("B", None, 4326, True),
+        ("C", None, 4326, True),
+    ]
 
 
 def _cli(url: str, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Any:
