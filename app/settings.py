@@ -73,6 +73,9 @@ class Settings(BaseSettings):
 
     # OCPP.
     ocpp_heartbeat_interval_s: int = Field(default=60, gt=0)
+    #: A charge point silent for 2 heartbeat intervals plus this grace is
+    #: disconnected (and shown offline).
+    ocpp_heartbeat_grace_s: float = Field(default=30.0, ge=0)
     ocpp_unknown_charge_point: Literal["pending", "rejected", "accepted"] = "pending"
     ocpp_call_timeout_s: float = Field(default=30.0, gt=0)
     ocpp_max_frame_bytes: int = Field(default=65536, gt=0)

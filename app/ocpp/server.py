@@ -126,14 +126,14 @@ class OcppServer:
     async def _watch(self) -> None:
         """Close sockets whose charge point went silent (missed heartbeats)."""
         interval = self.ctx.settings.ocpp_heartbeat_interval_s
-        limit = 2 * interval + 30
+        limit = 2 * interval + self.ctx.settings.ocpp_heartbeat_grace_s
         while True:
-            await asyncio.sleep(max(1.0, interval / 4))
+            await asyncio.sleep(min(max(0.2, limit / 8), interval / 4))
             now = time.monotonic()
             for cp in self.registry.ids():
                 link = self.registry.get(cp)
                 if isinstance(link, SessionBase) and now - link.last_message_at > limit:
-                    logger.warning("%s silent for %ds: closing its socket", cp, limit)
+                    logger.warning("%s silent for %.0fs: closing its socket", cp, limit)
                     await link.close("heartbeat timeout")
 
     # ------------------------------------------------------------ handshake
