@@ -888,6 +888,40 @@ class OcppCommand(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class Reservation(Base):
+    """A connector held for one id token until ``expires_at`` (ReserveNow); its id is
+    the OCPP reservationId."""
+
+    __tablename__ = "reservation"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('Pending', 'Active', 'Rejected', 'Cancelled', 'Used', 'Expired',"
+            " 'Removed')",
+            name="status",
+        ),
+        Index("ix_reservation_cp_status", "charge_point_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(
+        ForeignKey("charge_point.id", ondelete="CASCADE")
+    )
+    #: None: any EVSE of the charge point (1.6 connectorId 0).
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    id_tag: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), server_default="Pending")
+    detail: Mapped[str | None] = mapped_column(Text)
+    transaction_id: Mapped[int | None] = mapped_column(BigInteger)
+    requested_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
 class ImportRun(Base):
     """One run of ``quvvat import``: what was read, accepted and rejected."""
 

@@ -11,7 +11,7 @@ from ocpp.v16.enums import Action
 
 from app.ocpp.base import SessionBase, parse_decimal, parse_ts
 from app.ocpp.routing import on
-from app.services import charging
+from app.services import charging, reservations
 from app.services.charging import ENERGY_REGISTER, Sample, TokenVerdict
 
 # OCPP-J 1.6 spells two error codes differently from 2.0.1 (and the library).
@@ -131,7 +131,13 @@ class ChargePointSessionV16(SessionBase, OcppChargePoint):  # type: ignore[misc]
 
     @on(Action.start_transaction)
     async def on_start_transaction(
-        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+        reservation_id: int | None = None,
+        **_: Any,
     ) -> call_result.StartTransaction:
         result = await charging.start_transaction_v16(
             self.ctx,
@@ -141,6 +147,14 @@ class ChargePointSessionV16(SessionBase, OcppChargePoint):  # type: ignore[misc]
             meter_start_wh=meter_start,
             timestamp=parse_ts(timestamp, "timestamp"),
         )
+        if reservation_id is not None:
+            await reservations.mark(
+                self.ctx.maker,
+                self.id,
+                reservation_id,
+                "Used",
+                transaction_pk=result.transaction_pk,
+            )
         return call_result.StartTransaction(
             transaction_id=result.transaction_pk,
             id_tag_info=id_tag_info(result.verdict),

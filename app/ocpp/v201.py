@@ -14,7 +14,7 @@ from ocpp.v201.enums import Action
 
 from app.ocpp.base import SessionBase, parse_decimal, parse_ts
 from app.ocpp.routing import on
-from app.services import charging
+from app.services import charging, reservations
 from app.services.charging import Sample, TokenVerdict
 
 logger = logging.getLogger(__name__)
@@ -170,6 +170,7 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
         evse: dict[str, Any] | None = None,
         id_token: dict[str, Any] | None = None,
         meter_value: list[dict[str, Any]] | None = None,
+        reservation_id: int | None = None,
         **_: Any,
     ) -> call_result.TransactionEvent:
         uid: str = transaction_info["transaction_id"]
@@ -204,6 +205,14 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
             stopped_reason=transaction_info.get("stopped_reason"),
             samples=samples,
         )
+        if reservation_id is not None and event_type == "Started":
+            await reservations.mark(
+                self.ctx.maker,
+                self.id,
+                reservation_id,
+                "Used",
+                transaction_pk=result.transaction_pk,
+            )
         if result.active:
             self._active()[uid] = result.transaction_pk
         else:
@@ -275,6 +284,9 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
 
     @on(Action.reservation_status_update)
     async def on_reservation_status_update(
-        self, **_: Any
+        self, reservation_id: int, reservation_update_status: str, **_: Any
     ) -> call_result.ReservationStatusUpdate:
+        await reservations.mark(
+            self.ctx.maker, self.id, reservation_id, reservation_update_status
+        )  # Expired or Removed
         return call_result.ReservationStatusUpdate()

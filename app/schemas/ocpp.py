@@ -108,6 +108,31 @@ class CommandPublic(_Out):
     completed_at: datetime | None
 
 
+class ReservationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_tag: str = Field(min_length=1, max_length=36, description="Who may use it")
+    evse_id: int | None = Field(
+        default=None, ge=1, description="The EVSE (1.6: connector); none: any"
+    )
+    expires_at: datetime = Field(description="Until when (ISO 8601, in the future)")
+
+
+class ReservationPublic(_Out):
+    id: int = Field(description="Also the OCPP reservationId")
+    charge_point_id: str
+    evse_id: int | None
+    id_tag: str
+    expires_at: datetime
+    status: Literal[
+        "Pending", "Active", "Rejected", "Cancelled", "Used", "Expired", "Removed"
+    ]
+    detail: str | None
+    transaction_id: int | None
+    requested_by: str
+    created_at: datetime
+
+
 class RemoteStartRequest(BaseModel):
     id_tag: str = Field(min_length=1, max_length=36)
     evse_id: int | None = Field(default=None, ge=1)

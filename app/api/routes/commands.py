@@ -13,11 +13,13 @@ from app.schemas.ocpp import (
     CommandPublic,
     CommandRequest,
     RemoteStartRequest,
+    ReservationPublic,
+    ReservationRequest,
     ResetRequest,
     UnlockRequest,
 )
 from app.services import commands as svc
-from app.services import scope
+from app.services import reservations, scope
 
 
 async def _in_scope(request: Request, session: SessionDep, who: Staff) -> None:
@@ -100,6 +102,65 @@ async def remote_start(
         actor=who.subject,
     )
     return CommandPublic.model_validate(rec)
+
+
+@router.post(
+    "/charge-points/{charge_point_id}/reservations",
+    summary="Reserve an EVSE for an id token (ReserveNow)",
+    status_code=201,
+    responses=ERRORS,
+)
+async def reserve(
+    charge_point_id: str,
+    body: ReservationRequest,
+    maker: MakerDep,
+    registry: RegistryDep,
+    who: Staff,
+) -> ReservationPublic:
+    """Stored first (its id is the OCPP reservationId), then sent; ``status`` is
+    Active when the charge point accepted, else Rejected with the answer."""
+    view = await reservations.reserve(
+        maker,
+        registry,
+        charge_point_id,
+        evse_id=body.evse_id,
+        id_tag=body.id_tag,
+        expires_at=body.expires_at,
+        actor=who.subject,
+    )
+    return ReservationPublic.model_validate(view)
+
+
+@router.get(
+    "/charge-points/{charge_point_id}/reservations",
+    summary="Reservations of a charge point, newest first",
+)
+async def list_reservations(
+    charge_point_id: str,
+    session: SessionDep,
+    _: Staff,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[ReservationPublic]:
+    rows = await reservations.list_for(session, charge_point_id, limit=limit)
+    return [ReservationPublic.model_validate(r) for r in rows]
+
+
+@router.delete(
+    "/charge-points/{charge_point_id}/reservations/{reservation_id}",
+    summary="Cancel an active reservation (CancelReservation)",
+    responses=ERRORS,
+)
+async def cancel_reservation(
+    charge_point_id: str,
+    reservation_id: int,
+    maker: MakerDep,
+    registry: RegistryDep,
+    who: Staff,
+) -> ReservationPublic:
+    view = await reservations.cancel(
+        maker, registry, charge_point_id, reservation_id, actor=who.subject
+    )
+    return ReservationPublic.model_validate(view)
 
 
 @router.post(
