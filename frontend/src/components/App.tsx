@@ -5,6 +5,17 @@ import { formatDistanceM, formatNumber } from "../lib/format";
 import type { LonLat } from "../lib/measure";
 import { pathLengthM } from "../lib/measure";
 import {
+  decodeRoute,
+  defaultRouteParams,
+  encodeRoute,
+  joinHash,
+  pickedPoint,
+  type RouteParams,
+  type RouteResult,
+  routeBounds,
+  routeFeatures,
+} from "../lib/route";
+import {
   type AppState,
   decodeState,
   encodeState,
@@ -30,6 +41,7 @@ import { FiltersPanel } from "./FiltersPanel";
 import { useI18n } from "./i18n";
 import { LayersPanel } from "./LayersPanel";
 import { type MapHandle, MapView, type SelectedFeature } from "./MapView";
+import { type RouteEnd, RoutePanel } from "./RoutePanel";
 import { SessionsView } from "./SessionsView";
 import { StationPanel } from "./StationPanel";
 
@@ -59,7 +71,16 @@ export function App() {
   const [handle, setHandle] = useState<MapHandle | null>(null);
   const { link, statuses } = useLive(handle, null);
   const [selected, setSelected] = useState<SelectedFeature | null>(null);
-  const [tab, setTab] = useState<"layers" | "filters">("layers");
+  const [sharedRoute] = useState(() => decodeRoute(location.hash));
+  const [tab, setTab] = useState<"layers" | "filters" | "route">(sharedRoute ? "route" : "layers");
+  const [routeParams, setRouteParams] = useState<RouteParams>(
+    () => sharedRoute ?? defaultRouteParams(),
+  );
+  const [routeResult, setRouteResult] = useState<RouteResult | null>(null);
+  const [routePicking, setRoutePicking] = useState<RouteEnd | null>(null);
+  // A shared link's trip is planned once, when the panel first shows.
+  const [routeShared, setRouteShared] = useState(sharedRoute !== null);
+  const routeDrawing = useMemo(() => routeFeatures(routeResult), [routeResult]);
   const [measuring, setMeasuring] = useState(false);
   const [measurePoints, setMeasurePoints] = useState<LonLat[]>([]);
   const [dialog, setDialog] = useState<"embed" | "login" | "sessions" | null>(null);
@@ -69,10 +90,26 @@ export function App() {
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const searchSeq = useRef(0);
 
-  // The shareable link follows the state.
+  // The shareable link follows the state (and the route panel's trip).
   useEffect(() => {
-    history.replaceState(null, "", `${location.pathname}${location.search}#${encodeState(state)}`);
-  }, [state]);
+    const hash = joinHash(encodeState(state), encodeRoute(routeParams));
+    history.replaceState(null, "", `${location.pathname}${location.search}#${hash}`);
+  }, [state, routeParams]);
+
+  // A new plan: show all of it.
+  const onRouteResult = useCallback(
+    (r: RouteResult | null) => {
+      setRouteResult(r);
+      setRouteShared(false);
+      const b = r ? routeBounds(routeFeatures(r)) : null;
+      if (b && handle) handle.map.fitBounds(b, { padding: 60, duration: 0, maxZoom: 12 });
+    },
+    [handle],
+  );
+  const onRouteError = useCallback(
+    (m: string) => push(t("errors.generic", { detail: m })),
+    [push, t],
+  );
 
   const setFilters = useCallback((f: Filters) => setState((s) => ({ ...s, filters: f })), []);
 
@@ -230,6 +267,7 @@ export function App() {
           onClick={() => {
             setMeasuring(!measuring);
             setMeasurePoints([]);
+            setRoutePicking(null);
           }}
         >
           {measuring ? t("toolbar.measureStop") : t("toolbar.measure")}
@@ -281,8 +319,32 @@ export function App() {
           >
             {t("toolbar.filters")}
           </button>
+          <button
+            type="button"
+            aria-pressed={tab === "route"}
+            data-testid="tab-route"
+            onClick={() => setTab("route")}
+          >
+            {t("toolbar.route")}
+          </button>
         </div>
-        {tab === "layers" ? (
+        {tab === "route" ? (
+          handle && (
+            <RoutePanel
+              params={routeParams}
+              result={routeResult}
+              picking={routePicking}
+              autoPlan={routeShared}
+              onChange={setRouteParams}
+              onResult={onRouteResult}
+              onPicking={(end) => {
+                setRoutePicking(end);
+                if (end) setMeasuring(false);
+              }}
+              onError={onRouteError}
+            />
+          )
+        ) : tab === "layers" ? (
           <LayersPanel
             layers={state.layers}
             info={info}
@@ -307,6 +369,14 @@ export function App() {
             onView={(v) => setState((s) => ({ ...s, view: v }))}
             onSelect={setSelected}
             onMeasureClick={(p) => setMeasurePoints((m) => [...m, p])}
+            picking={routePicking !== null}
+            onPick={(p) => {
+              if (routePicking) {
+                setRouteParams((r) => ({ ...r, [routePicking]: pickedPoint(p) }));
+                setRoutePicking(routePicking === "from" && !routeParams.to.text ? "to" : null);
+              }
+            }}
+            route={routeDrawing}
             onError={onError}
             onReady={setHandle}
           />

@@ -1,3 +1,4 @@
+import type { FeatureCollection } from "geojson";
 import type { GeoJSONFeature, Map as MlMap } from "maplibre-gl";
 import * as maplibregl from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
@@ -36,6 +37,11 @@ interface Props {
   publicOnly?: boolean;
   measuring?: boolean;
   measurePoints?: LonLat[];
+  /** Route panel: the next map click picks a trip end instead of selecting. */
+  picking?: boolean;
+  onPick?: (p: LonLat) => void;
+  /** Route panel: what to draw (see `routeFeatures`). */
+  route?: FeatureCollection;
   onView: (v: View) => void;
   onSelect?: (f: SelectedFeature | null) => void;
   onMeasureClick?: (p: LonLat) => void;
@@ -77,6 +83,7 @@ export function MapView(props: Props) {
         lang: p.lang,
         onlineBasemap: p.onlineBasemap,
         publicOnly: p.publicOnly,
+        route: p.route,
       }),
       center: [p.state.view.lon, p.state.view.lat],
       zoom: p.state.view.zoom,
@@ -143,6 +150,10 @@ export function MapView(props: Props) {
         cur.onMeasureClick?.([e.lngLat.lng, e.lngLat.lat]);
         return;
       }
+      if (cur.picking) {
+        cur.onPick?.([e.lngLat.lng, e.lngLat.lat]);
+        return;
+      }
       const layers = CLICKABLE.filter((id) => map.getLayer(id));
       const hit = map.queryRenderedFeatures(e.point, { layers })[0];
       if (!hit) {
@@ -197,14 +208,16 @@ export function MapView(props: Props) {
   }, []);
 
   // State → style, as a diff.
-  const { state, lang, onlineBasemap, publicOnly } = props;
+  // The route is part of the style: a style diff would otherwise reset its data.
+  const { state, lang, onlineBasemap, publicOnly, route } = props;
   useEffect(() => {
     const map = mapRef.current;
     if (!map) return;
-    map.setStyle(buildStyle(state, { origin: location.origin, lang, onlineBasemap, publicOnly }), {
-      diff: true,
-    });
-  }, [state.layers, state.filters, state.year, lang, onlineBasemap, publicOnly]);
+    map.setStyle(
+      buildStyle(state, { origin: location.origin, lang, onlineBasemap, publicOnly, route }),
+      { diff: true },
+    );
+  }, [state.layers, state.filters, state.year, lang, onlineBasemap, publicOnly, route]);
 
   // Pitch and the deck.gl columns follow the 3D toggle.
   const was3d = useRef(state.mode3d);
@@ -266,8 +279,8 @@ export function MapView(props: Props) {
         ],
       });
     }
-    map.getCanvas().style.cursor = measuring ? "crosshair" : "";
-  }, [measurePoints, measuring]);
+    map.getCanvas().style.cursor = measuring || props.picking ? "crosshair" : "";
+  }, [measurePoints, measuring, props.picking]);
 
   return <div ref={container} class="map" data-testid="map" />;
 }

@@ -10,6 +10,9 @@ export const ENDPOINTS = {
   reset: (cp: string) => `/charge-points/${encodeURIComponent(cp)}/reset`,
   availability: (cp: string) => `/charge-points/${encodeURIComponent(cp)}/availability`,
   token: "/api/auth/token",
+  route: "/api/route",
+  vehicles: "/api/vehicles",
+  geocode: (q: string) => `/api/geocode?q=${encodeURIComponent(q)}&limit=6`,
   tariff: (cp: string) => `/api/tariffs/effective?charge_point_id=${encodeURIComponent(cp)}`,
 } as const;
 

@@ -4,6 +4,7 @@
  * smallest set of style edits (maputnik's approach).
  */
 
+import type { FeatureCollection } from "geojson";
 import type {
   DataDrivenPropertyValueSpecification,
   ExpressionSpecification,
@@ -28,7 +29,19 @@ export interface StyleOptions {
   onlineBasemap: boolean;
   /** Embed: only the public layers. */
   publicOnly?: boolean;
+  /** The planned route to draw (route panel), see `routeFeatures`. */
+  route?: FeatureCollection;
 }
+
+/** Colours of the route drawing, by the feature's `kind`. */
+export const ROUTE_COLORS = {
+  route: "#2563eb",
+  gap: "#d7191c",
+  end: "#111827",
+  stop: "#0f766e",
+  planned: "#7b3294",
+  candidate: "#e66101",
+} as const;
 
 /** Colour of a station: live status from feature-state, else the tile's status. */
 export const STATION_COLOR: ExpressionSpecification = [
@@ -129,6 +142,68 @@ export const TILE_LAYER: Record<LayerId, string | null> = {
   cities: "cities",
 };
 
+/** The route panel's drawing: line, gap without chargers, ends, stops, suggested sites. */
+const ROUTE_LAYERS: LayerSpecification[] = [
+  {
+    id: "route-casing",
+    type: "line",
+    source: "route",
+    filter: ["==", ["get", "kind"], "route"],
+    layout: { "line-join": "round", "line-cap": "round" },
+    paint: { "line-color": "#ffffff", "line-width": 8 },
+  },
+  {
+    id: "route-line",
+    type: "line",
+    source: "route",
+    filter: ["==", ["get", "kind"], "route"],
+    layout: { "line-join": "round", "line-cap": "round" },
+    paint: { "line-color": ROUTE_COLORS.route, "line-width": 4.5 },
+  },
+  {
+    id: "route-gap",
+    type: "line",
+    source: "route",
+    filter: ["==", ["get", "kind"], "gap"],
+    paint: { "line-color": ROUTE_COLORS.gap, "line-width": 4, "line-dasharray": [1.5, 1] },
+  },
+  {
+    id: "route-points",
+    type: "circle",
+    source: "route",
+    filter: ["==", ["geometry-type"], "Point"],
+    paint: {
+      "circle-color": [
+        "match",
+        ["get", "kind"],
+        "stop",
+        ROUTE_COLORS.stop,
+        "planned",
+        ROUTE_COLORS.planned,
+        "candidate",
+        ROUTE_COLORS.candidate,
+        ROUTE_COLORS.end,
+      ],
+      "circle-radius": ["match", ["get", "kind"], "planned", 7, "candidate", 7, 10],
+      "circle-stroke-color": "#ffffff",
+      "circle-stroke-width": 2,
+    },
+  },
+  {
+    id: "route-labels",
+    type: "symbol",
+    source: "route",
+    filter: ["==", ["geometry-type"], "Point"],
+    layout: {
+      "text-field": ["get", "label"],
+      "text-font": FONT_BOLD,
+      "text-size": 12,
+      "text-allow-overlap": true,
+    },
+    paint: { "text-color": "#ffffff" },
+  },
+];
+
 export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecification {
   const L = state.layers;
   const o = (id: LayerId): number => L[id].opacity;
@@ -149,6 +224,12 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
     planned: { type: "vector", tiles: [tileUrl(opts.origin, "planned")], maxzoom: 16 },
     measure: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
   };
+  if (!opts.publicOnly) {
+    sources.route = {
+      type: "geojson",
+      data: opts.route ?? { type: "FeatureCollection", features: [] },
+    };
+  }
   if (!opts.publicOnly) {
     sources.candidates = {
       type: "vector",
@@ -396,6 +477,7 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
         "circle-stroke-opacity": o("stations"),
       },
     },
+    ...(opts.publicOnly ? [] : ROUTE_LAYERS),
     {
       id: "measure-line",
       type: "line",
