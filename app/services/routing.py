@@ -22,6 +22,7 @@ from typing import Any, Final
 import anyio
 import geopandas as gpd
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,6 +87,9 @@ class RouteCache:
     sites: tuple[CandidateSite, ...] = ()
     presets: dict[str, Vehicle] = field(default_factory=dict)
     builds: int = 0
+    #: The country (the regions layer) widened by BORDER_TOLERANCE_M, prepared;
+    #: None without regions (the bounding box is used then).
+    country: BaseGeometry | None = None
 
 
 def load_presets() -> dict[str, Vehicle]:
@@ -237,6 +241,26 @@ async def _load_candidate_sites(session: AsyncSession) -> list[CandidateSite]:
     ]
 
 
+BORDER_TOLERANCE_M: Final = 5_000  # points this close to the border still count
+
+
+async def _load_country(session: AsyncSession) -> BaseGeometry | None:
+    wkb = (
+        await session.execute(
+            text(
+                "SELECT ST_AsBinary(ST_Buffer(ST_SimplifyPreserveTopology("
+                "ST_Union(geom), 0.002)::geography, :m)::geometry) FROM region"
+            ),
+            {"m": BORDER_TOLERANCE_M},
+        )
+    ).scalar()
+    if wkb is None:
+        return None
+    country = shapely.from_wkb(bytes(wkb))
+    shapely.prepare(country)
+    return country
+
+
 async def ensure_cache(session: AsyncSession, cache: RouteCache) -> RouteCache:
     """Bring the cached graph and chargers up to date with the database."""
     roads_key = await _roads_key(session)
@@ -245,6 +269,7 @@ async def ensure_cache(session: AsyncSession, cache: RouteCache) -> RouteCache:
         return cache
     async with cache.lock:
         if cache.roads_key != roads_key or cache.graph is None:
+            cache.country = await _load_country(session)
             roads, schematic = await _load_roads(session)
             cache.graph = await anyio.to_thread.run_sync(build_road_graph, roads)
             cache.schematic = schematic
@@ -303,6 +328,14 @@ def _resolve(
         raise InvalidInputError(
             f"{field_name}: ({p.lon}, {p.lat}) is outside Uzbekistan "
             f"(lon {minx}..{maxx}, lat {miny}..{maxy})",
+            "outside_uzbekistan",
+        )
+    if cache.country is not None and not cache.country.contains(
+        shapely.Point(p.lon, p.lat)
+    ):
+        raise InvalidInputError(
+            f"{field_name}: ({p.lon}, {p.lat}) is outside Uzbekistan (more than "
+            f"{BORDER_TOLERANCE_M // 1000} km beyond its border)",
             "outside_uzbekistan",
         )
     return p.place or f"{p.lat:.4f}, {p.lon:.4f}", p.lon, p.lat

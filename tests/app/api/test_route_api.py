@@ -225,6 +225,12 @@ def test_impossible_trip_says_where_and_why(reader: TestClient) -> None:
             "outside_uzbekistan",
             "origin: (30.0, 50.0) is outside Uzbekistan",
         ),
+        (  # Shymkent, Kazakhstan: inside the bounding box, ~70 km past the border
+            {"origin": {"lon": 69.59, "lat": 42.32}, "destination": {"place": "Nukus"}},
+            422,
+            "outside_uzbekistan",
+            "origin: (69.59, 42.32) is outside Uzbekistan (more than 5 km beyond its border)",
+        ),
         (
             {
                 "origin": {"place": "Tashkent"},
