@@ -137,6 +137,25 @@ T: Final[dict[str, dict[str, str]]] = {
         "en": "Fast charging along main roads",
         "de": "Schnellladen entlang der Fernstraßen",
     },
+    "by_region": {
+        "uz": "Viloyatlar kesimida",
+        "ru": "По регионам",
+        "en": "By region",
+        "de": "Nach Regionen",
+    },
+    "region": {"uz": "Hudud", "ru": "Регион", "en": "Region", "de": "Region"},
+    "stations": {
+        "uz": "Stansiyalar",
+        "ru": "Станции",
+        "en": "Stations",
+        "de": "Stationen",
+    },
+    "within": {
+        "uz": "{r} km ichida",
+        "ru": "В пределах {r} км",
+        "en": "Within {r} km",
+        "de": "Im Umkreis von {r} km",
+    },
     "rule": {"uz": "Qoida", "ru": "Правило", "en": "Rule", "de": "Regel"},
     "gaps": {"uz": "Boʻshliqlar", "ru": "Разрывы", "en": "Gaps", "de": "Lücken"},
     "gap_km": {
@@ -255,7 +274,7 @@ def _load(engine: Engine, row: Scenario) -> dict[str, Any]:
         )
         stations = gpd.read_postgis(
             text(
-                "SELECT s.geom FROM site s JOIN region r ON r.id = s.region_id"
+                "SELECT r.iso_code, s.geom FROM site s JOIN region r ON r.id = s.region_id"
                 " WHERE CAST(:r AS text) IS NULL OR r.iso_code = :r"
             ),
             conn,
@@ -376,6 +395,10 @@ th:first-child,td:first-child{text-align:left}iframe{width:100%;height:32rem;bor
 <p><small>{{ t('map_legend') }}</small></p>
 {% if folium %}<iframe title="map" srcdoc="{{ folium }}"></iframe>{% endif %}
 <img alt="chart" src="data:image/png;base64,{{ chart_png }}">
+{% if regions %}<h2>{{ t('by_region') }}</h2>
+<table id="by-region"><tr><th>{{ t('region') }}</th><th>{{ t('population') }}</th><th>{{ t('demand') }}</th>
+<th>{{ t('within', r=radius_km) }}</th><th>{{ t('stations') }}</th><th>{{ t('selected') }}</th></tr>
+{% for r in regions %}<tr><td>{{ r.name }}</td><td>{{ r.population }}</td><td>{{ r.demand }}</td><td>{{ r.within }}</td><td>{{ r.stations }}</td><td>{{ r.chosen }}</td></tr>{% endfor %}</table>{% endif %}
 <h2>{{ t('corridors') }}</h2>
 <table><tr><th>{{ t('rule') }}</th><th>{{ t('gaps') }}</th><th>{{ t('gap_km') }}</th><th>{{ t('proposed') }}</th></tr>
 {% for r, v in corridors %}<tr><td>{{ r|upper }}</td><td>{{ v.gaps }}</td><td>{{ '%.0f'|format(v.gap_km) }}</td><td>{{ v.proposed }}</td></tr>{% endfor %}</table>
@@ -386,6 +409,54 @@ th:first-child,td:first-child{text-align:left}iframe{width:100%;height:32rem;bor
 {% for n in notes %}<li>{{ n }}</li>{% endfor %}</ul>
 </body></html>"""
 )
+
+
+def by_region(data: dict[str, Any], radius_km: float) -> list[dict[str, Any]]:
+    """Population, demand, share of people within ``radius_km`` of a charger,
+    stations and chosen sites per region (cells by the region holding their centre);
+    the sums equal the scenario's totals for cells inside the regions."""
+    regions: gpd.GeoDataFrame = data["regions"]
+    cells: pd.DataFrame = data["cells"]
+    if cells.empty or regions.empty:
+        return []
+    lon, lat = gh3.cell_centers(gh3.str_to_cells(cells["h3"].astype(str).tolist()))
+    pts = gpd.GeoDataFrame(
+        cells[["population", "demand_kwh_day", "distance_m"]].reset_index(drop=True),
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=WGS84,
+    )
+    joined = gpd.sjoin(pts, regions[["iso_code", "geom"]], predicate="within")
+    joined["near_pop"] = joined["population"].where(
+        joined["distance_m"] <= radius_km * 1000, 0.0
+    )
+    agg = joined.groupby("iso_code")[["population", "demand_kwh_day", "near_pop"]].sum()
+    stations = data["stations"]["iso_code"].value_counts()
+    cands = data["cands"]
+    chosen = (
+        gpd.sjoin(cands[cands["selected"]], regions[["iso_code", "geom"]])[
+            "iso_code"
+        ].value_counts()
+        if len(cands)
+        else pd.Series(dtype=int)
+    )
+    out = []
+    for _, r in regions.sort_values("iso_code").iterrows():
+        code = r["iso_code"]
+        pop = float(agg["population"].get(code, 0.0))
+        out.append(
+            {
+                "iso": code,
+                "names": {"uz": r["name_uz"], "ru": r["name_ru"], "en": r["name_en"]},
+                "population": pop,
+                "demand_kwh_day": float(agg["demand_kwh_day"].get(code, 0.0)),
+                "share_within": float(agg["near_pop"].get(code, 0.0)) / pop
+                if pop > 0
+                else 0.0,
+                "stations": int(stations.get(code, 0)),
+                "chosen": int(chosen.get(code, 0)),
+            }
+        )
+    return out
 
 
 def _fmt(v: float) -> str:
@@ -437,9 +508,24 @@ def _context(row: Scenario, data: dict[str, Any], lang: str) -> dict[str, Any]:
                 "flag": "; ".join(reasons),
             }
         )
+    radius = float(cov.get("radius_km") or 5.0)
+    col = {"uz": "uz", "ru": "ru"}.get(lang, "en")
+    regions = [
+        {
+            "name": str(r["names"][col] or r["names"]["en"]),
+            "population": _fmt(r["population"]),
+            "demand": _fmt(r["demand_kwh_day"]),
+            "within": f"{r['share_within']:.1%}",
+            "stations": str(r["stations"]),
+            "chosen": str(r["chosen"]),
+        }
+        for r in (by_region(data, radius) if region is None else [])
+    ]
     return {
         "lang": lang,
         "area": area,
+        "radius_km": f"{radius:g}",
+        "regions": regions,
         "name": row.name,
         "digest": (row.input_hash or "")[:16],
         "facts": facts,
@@ -499,6 +585,31 @@ def render(engine: Engine, row: Scenario, lang: str, fmt: str) -> tuple[bytes, s
     return _pdf(ctx, lang, mp, ch), "application/pdf"
 
 
+def _pdf_regions(pdf: Any, ctx: dict[str, Any], lang: str) -> None:
+    """The per-region table of a country report (nothing for a region report)."""
+    if not ctx["regions"]:
+        return
+    pdf.set_font("dejavu", "B", 12)
+    pdf.cell(0, 8, t("by_region", lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("dejavu", "", 7)
+    cols = (
+        (t("region", lang), 48, "name"),
+        (t("population", lang), 26, "population"),
+        (t("demand", lang), 40, "demand"),
+        (t("within", lang, r=ctx["radius_km"]), 26, "within"),
+        (t("stations", lang), 18, "stations"),
+        (t("selected", lang), 22, "chosen"),
+    )
+    for h, w, _ in cols:
+        pdf.cell(w, 5, h[:40], border=1)
+    pdf.ln()
+    for r in ctx["regions"]:
+        for _, w, key in cols:
+            pdf.cell(w, 5, r[key][:40], border=1)
+        pdf.ln()
+    pdf.ln(2)
+
+
 def _pdf(ctx: dict[str, Any], lang: str, map_png_bytes: bytes, chart: bytes) -> bytes:
     from fpdf import FPDF  # noqa: PLC0415
 
@@ -531,6 +642,7 @@ def _pdf(ctx: dict[str, Any], lang: str, map_png_bytes: bytes, chart: bytes) -> 
     pdf.set_font("dejavu", "", 8)
     pdf.multi_cell(0, 4, t("map_legend", lang), new_x="LMARGIN", new_y="NEXT")
     pdf.add_page()
+    _pdf_regions(pdf, ctx, lang)
     pdf.image(io.BytesIO(chart), w=150)
     pdf.set_font("dejavu", "B", 12)
     pdf.cell(0, 8, t("corridors", lang), new_x="LMARGIN", new_y="NEXT")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -148,6 +149,27 @@ def test_nationwide_scenario_end_to_end(
         headers=AUTH,
     )
     assert r.status_code == 200 and r.content[:5] == b"%PDF-"
+    # The country report breaks the totals down by region.
+    r = c.get(f"/api/scenarios/{s.id}/report", params={"lang": "en"}, headers=AUTH)
+    table = r.text.split('id="by-region"')[1].split("</table>")[0]
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td>([\d ]+)</td><td>([\d ]+)</td>"
+        r"<td>([\d.]+)%</td><td>(\d+)</td><td>(\d+)</td></tr>",
+        table,
+    )
+    assert len(rows) == 14 and any("Tashkent" in row[0] for row in rows)
+    pop = sum(int(row[1].replace(" ", "")) for row in rows)
+    demand = sum(int(row[2].replace(" ", "")) for row in rows)
+    assert pop == pytest.approx(res["population"], rel=0.01)
+    assert demand == pytest.approx(res["demand_kwh_day"], rel=0.01)
+    assert sum(int(row[5]) for row in rows) == sel["selected"]
+    eng = create_engine(sample_db)
+    with eng.connect() as conn:
+        sites = conn.execute(
+            text("SELECT count(*) FROM site WHERE region_id IS NOT NULL")
+        ).scalar_one()
+    eng.dispose()
+    assert sum(int(row[4]) for row in rows) == sites
 
 
 def test_bad_input_gets_clear_errors(sample_client: TestClient) -> None:
