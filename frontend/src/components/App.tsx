@@ -16,6 +16,14 @@ import {
   routeFeatures,
 } from "../lib/route";
 import {
+  decodeScenario,
+  drawingBounds,
+  emptyCollection,
+  encodeScenario,
+  type ScenarioDrawing,
+  type ScenarioSelection,
+} from "../lib/scenario";
+import {
   type AppState,
   decodeState,
   encodeState,
@@ -42,6 +50,7 @@ import { useI18n } from "./i18n";
 import { LayersPanel } from "./LayersPanel";
 import { type MapHandle, MapView, type SelectedFeature } from "./MapView";
 import { type RouteEnd, RoutePanel } from "./RoutePanel";
+import { ScenarioPanel } from "./ScenarioPanel";
 import { SessionsView } from "./SessionsView";
 import { StationPanel } from "./StationPanel";
 
@@ -70,9 +79,26 @@ export function App() {
   const info = useLayerInfo(LAYER_IDS, push);
   const [handle, setHandle] = useState<MapHandle | null>(null);
   const { link, statuses } = useLive(handle, null);
+  const handleRef = useRef(handle);
+  handleRef.current = handle;
   const [selected, setSelected] = useState<SelectedFeature | null>(null);
   const [sharedRoute] = useState(() => decodeRoute(location.hash));
-  const [tab, setTab] = useState<"layers" | "filters" | "route">(sharedRoute ? "route" : "layers");
+  const [scenarioSel, setScenarioSel] = useState<ScenarioSelection>(() =>
+    decodeScenario(location.hash),
+  );
+  const [tab, setTab] = useState<"layers" | "filters" | "route" | "scenarios">(
+    sharedRoute ? "route" : scenarioSel.id !== null ? "scenarios" : "layers",
+  );
+  const [scenarioDrawing, setScenarioDrawing] = useState<ScenarioDrawing | null>(null);
+  const [scenarioLoading, setScenarioLoading] = useState(false);
+  const [scenarioCandidate, setScenarioCandidate] = useState<Record<string, unknown> | null>(null);
+  const scenarioSeq = useRef(0);
+  // A shared link keeps its own view: the first drawing does not move the map.
+  const sharedScenario = useRef(scenarioSel.id !== null);
+  const scenarioMap = useMemo(
+    () => (scenarioDrawing ? { drawing: scenarioDrawing, metric: scenarioSel.metric } : undefined),
+    [scenarioDrawing, scenarioSel.metric],
+  );
   const [routeParams, setRouteParams] = useState<RouteParams>(
     () => sharedRoute ?? defaultRouteParams(),
   );
@@ -92,9 +118,50 @@ export function App() {
 
   // The shareable link follows the state (and the route panel's trip).
   useEffect(() => {
-    const hash = joinHash(encodeState(state), encodeRoute(routeParams));
+    const hash = joinHash(
+      encodeState(state),
+      encodeRoute(routeParams),
+      encodeScenario(scenarioSel),
+    );
     history.replaceState(null, "", `${location.pathname}${location.search}#${hash}`);
-  }, [state, routeParams]);
+  }, [state, routeParams, scenarioSel]);
+
+  // The selected scenario's result layers (a shared link loads them too).
+  useEffect(() => {
+    const id = scenarioSel.id;
+    const n = ++scenarioSeq.current;
+    setScenarioDrawing(null);
+    if (id === null) {
+      setScenarioLoading(false);
+      return;
+    }
+    setScenarioLoading(true);
+    const layer = (name: string) =>
+      apiFetch<ScenarioDrawing["cells"]>(ENDPOINTS.scenarioLayer(id, name)).catch((e: unknown) => {
+        // A scenario not finished (409) has no results yet: draw nothing.
+        if (e instanceof ApiError && e.status === 409) return emptyCollection();
+        throw e;
+      });
+    Promise.all([layer("cells"), layer("candidates"), layer("corridors")])
+      .then(([cells, candidates, corridors]) => {
+        if (n !== scenarioSeq.current) return;
+        const d = { cells, candidates, corridors };
+        setScenarioDrawing(d);
+        const b = drawingBounds(d);
+        const h = handleRef.current;
+        if (b && h && !sharedScenario.current) {
+          h.map.fitBounds(b, { padding: 40, duration: 0, maxZoom: 11 });
+        }
+        sharedScenario.current = false;
+      })
+      .catch((e: unknown) => {
+        if (n !== scenarioSeq.current) return;
+        push(t("errors.generic", { detail: e instanceof ApiError ? e.detail : String(e) }));
+      })
+      .finally(() => {
+        if (n === scenarioSeq.current) setScenarioLoading(false);
+      });
+  }, [scenarioSel.id]);
 
   // A new plan: show all of it.
   const onRouteResult = useCallback(
@@ -327,8 +394,26 @@ export function App() {
           >
             {t("toolbar.route")}
           </button>
+          <button
+            type="button"
+            aria-pressed={tab === "scenarios"}
+            data-testid="tab-scenarios"
+            onClick={() => setTab("scenarios")}
+          >
+            {t("toolbar.scenarios")}
+          </button>
         </div>
-        {tab === "route" ? (
+        {tab === "scenarios" ? (
+          <ScenarioPanel
+            selection={scenarioSel}
+            drawing={scenarioDrawing}
+            loading={scenarioLoading}
+            candidate={scenarioCandidate}
+            onSelection={setScenarioSel}
+            onCandidate={setScenarioCandidate}
+            onError={onRouteError}
+          />
+        ) : tab === "route" ? (
           handle && (
             <RoutePanel
               params={routeParams}
@@ -367,7 +452,13 @@ export function App() {
             measuring={measuring}
             measurePoints={measurePoints}
             onView={(v) => setState((s) => ({ ...s, view: v }))}
-            onSelect={setSelected}
+            onSelect={(f) => {
+              if (f?.layer === "scenario-candidates") {
+                setScenarioCandidate(f.properties);
+                setTab("scenarios");
+                setSelected(null);
+              } else setSelected(f);
+            }}
             onMeasureClick={(p) => setMeasurePoints((m) => [...m, p])}
             picking={routePicking !== null}
             onPick={(p) => {
@@ -377,6 +468,7 @@ export function App() {
               }
             }}
             route={routeDrawing}
+            scenario={scenarioMap}
             onError={onError}
             onReady={setHandle}
           />

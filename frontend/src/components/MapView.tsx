@@ -6,6 +6,7 @@ import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import { useEffect, useRef } from "preact/hooks";
 import type { Language } from "../lib/format";
 import type { LonLat } from "../lib/measure";
+import type { CellMetric, ScenarioDrawing } from "../lib/scenario";
 import type { AppState, View } from "../lib/state";
 import type { StationStatus } from "../lib/status";
 import { buildStyle } from "../lib/style";
@@ -42,6 +43,8 @@ interface Props {
   onPick?: (p: LonLat) => void;
   /** Route panel: what to draw (see `routeFeatures`). */
   route?: FeatureCollection;
+  /** Scenarios panel: the selected scenario's result layers. */
+  scenario?: { drawing: ScenarioDrawing; metric: CellMetric };
   onView: (v: View) => void;
   onSelect?: (f: SelectedFeature | null) => void;
   onMeasureClick?: (p: LonLat) => void;
@@ -56,6 +59,7 @@ declare global {
 }
 
 const CLICKABLE = [
+  "scenario-candidates",
   "stations-points",
   "stations-clusters",
   "planned-points",
@@ -84,6 +88,7 @@ export function MapView(props: Props) {
         onlineBasemap: p.onlineBasemap,
         publicOnly: p.publicOnly,
         route: p.route,
+        scenario: p.scenario,
       }),
       center: [p.state.view.lon, p.state.view.lat],
       zoom: p.state.view.zoom,
@@ -209,15 +214,22 @@ export function MapView(props: Props) {
 
   // State → style, as a diff.
   // The route is part of the style: a style diff would otherwise reset its data.
-  const { state, lang, onlineBasemap, publicOnly, route } = props;
+  const { state, lang, onlineBasemap, publicOnly, route, scenario } = props;
   useEffect(() => {
     const map = mapRef.current;
     if (!map) return;
     map.setStyle(
-      buildStyle(state, { origin: location.origin, lang, onlineBasemap, publicOnly, route }),
+      buildStyle(state, {
+        origin: location.origin,
+        lang,
+        onlineBasemap,
+        publicOnly,
+        route,
+        scenario,
+      }),
       { diff: true },
     );
-  }, [state.layers, state.filters, state.year, lang, onlineBasemap, publicOnly, route]);
+  }, [state.layers, state.filters, state.year, lang, onlineBasemap, publicOnly, route, scenario]);
 
   // Pitch and the deck.gl columns follow the 3D toggle.
   const was3d = useRef(state.mode3d);

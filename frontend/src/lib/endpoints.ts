@@ -13,6 +13,13 @@ export const ENDPOINTS = {
   route: "/api/route",
   vehicles: "/api/vehicles",
   geocode: (q: string) => `/api/geocode?q=${encodeURIComponent(q)}&limit=6`,
+  scenarios: "/api/scenarios",
+  scenario: (id: number) => `/api/scenarios/${id}`,
+  scenarioLayer: (id: number, layer: string) => `/api/scenarios/${id}/results/${layer}`,
+  scenarioExport: (id: number, layer: string) =>
+    `/api/scenarios/${id}/export?layer=${layer}&format=geojson`,
+  scenarioReport: (id: number, lang: string, format: "html" | "pdf") =>
+    `/api/scenarios/${id}/report?lang=${lang}&format=${format}`,
   tariff: (cp: string) => `/api/tariffs/effective?charge_point_id=${encodeURIComponent(cp)}`,
 } as const;
 

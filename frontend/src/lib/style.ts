@@ -17,6 +17,7 @@ import type { Language } from "./format";
 // No `glyphs` URL: MapLibre then draws every label locally with the browser's
 // fonts (TinySDF), so labels need no font server and no internet. "Sans Bold"
 // resolves to the system sans-serif in bold.
+import { type CellMetric, cellColor, SCENARIO_COLORS, type ScenarioDrawing } from "./scenario";
 import { type AppState, filterQuery, type LayerId } from "./state";
 import { STATUS_COLORS } from "./status";
 
@@ -31,6 +32,8 @@ export interface StyleOptions {
   publicOnly?: boolean;
   /** The planned route to draw (route panel), see `routeFeatures`. */
   route?: FeatureCollection;
+  /** The selected planning scenario's result layers (scenarios panel). */
+  scenario?: { drawing: ScenarioDrawing; metric: CellMetric };
 }
 
 /** Colours of the route drawing, by the feature's `kind`. */
@@ -142,6 +145,76 @@ export const TILE_LAYER: Record<LayerId, string | null> = {
   cities: "cities",
 };
 
+/** A scenario's H3 cells (coloured by the metric), under the points and labels. */
+function scenarioCellLayers(metric: CellMetric): LayerSpecification[] {
+  return [
+    {
+      id: "scenario-cells",
+      type: "fill",
+      source: "scenario-cells",
+      paint: { "fill-color": cellColor(metric), "fill-opacity": 0.6 },
+    },
+    {
+      id: "scenario-cells-line",
+      type: "line",
+      source: "scenario-cells",
+      minzoom: 8,
+      paint: { "line-color": "#ffffff", "line-width": 0.5, "line-opacity": 0.6 },
+    },
+  ];
+}
+
+/** A scenario's corridor gaps and ranked candidate sites (selected ones highlighted). */
+const SCENARIO_TOP_LAYERS: LayerSpecification[] = [
+  {
+    id: "scenario-corridors",
+    type: "line",
+    source: "scenario-corridors",
+    layout: { "line-cap": "round" },
+    paint: {
+      "line-color": [
+        "match",
+        ["get", "kind"],
+        "gap",
+        SCENARIO_COLORS.gap,
+        SCENARIO_COLORS.proposed,
+      ],
+      "line-width": 4,
+      "line-dasharray": [2, 1],
+    },
+  },
+  {
+    id: "scenario-candidates",
+    type: "circle",
+    source: "scenario-candidates",
+    layout: { "circle-sort-key": ["case", ["get", "selected"], 1, 0] },
+    paint: {
+      "circle-color": [
+        "case",
+        ["get", "selected"],
+        SCENARIO_COLORS.selected,
+        SCENARIO_COLORS.candidate,
+      ],
+      "circle-radius": ["case", ["get", "selected"], 10, 5],
+      "circle-stroke-color": ["case", ["get", "selected"], "#fde047", "#ffffff"],
+      "circle-stroke-width": ["case", ["get", "selected"], 3, 1],
+    },
+  },
+  {
+    id: "scenario-candidates-rank",
+    type: "symbol",
+    source: "scenario-candidates",
+    filter: ["==", ["get", "selected"], true],
+    layout: {
+      "text-field": ["to-string", ["get", "rank"]],
+      "text-font": FONT_BOLD,
+      "text-size": 11,
+      "text-allow-overlap": true,
+    },
+    paint: { "text-color": "#ffffff" },
+  },
+];
+
 /** The route panel's drawing: line, gap without chargers, ends, stops, suggested sites. */
 const ROUTE_LAYERS: LayerSpecification[] = [
   {
@@ -229,6 +302,12 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
       type: "geojson",
       data: opts.route ?? { type: "FeatureCollection", features: [] },
     };
+  }
+  if (!opts.publicOnly && opts.scenario) {
+    const d = opts.scenario.drawing;
+    sources["scenario-cells"] = { type: "geojson", data: d.cells };
+    sources["scenario-candidates"] = { type: "geojson", data: d.candidates };
+    sources["scenario-corridors"] = { type: "geojson", data: d.corridors };
   }
   if (!opts.publicOnly) {
     sources.candidates = {
@@ -408,6 +487,7 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
       },
     );
   }
+  if (!opts.publicOnly && opts.scenario) layers.push(...scenarioCellLayers(opts.scenario.metric));
   layers.push(
     {
       id: "cities-points",
@@ -477,6 +557,7 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
         "circle-stroke-opacity": o("stations"),
       },
     },
+    ...(opts.publicOnly || !opts.scenario ? [] : SCENARIO_TOP_LAYERS),
     ...(opts.publicOnly ? [] : ROUTE_LAYERS),
     {
       id: "measure-line",
