@@ -15,6 +15,7 @@ import random
 import re
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -119,6 +120,16 @@ class SessionBase:
         self.charge_point_id = self.id
         self.last_message_at = time.monotonic()
         self.max_frame_bytes = max_frame_bytes
+        #: Work a session started in the background (kept referenced until done).
+        self.background: set[asyncio.Task[Any]] = set()
+        #: OCPP 2.0.1: when the running cost of each transaction was last sent.
+        self.cost_sent_at: dict[str, float] = {}
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` in the background; the answer in progress does not wait."""
+        task = asyncio.create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     # ------------------------------------------------------------ errors
 
@@ -266,8 +277,7 @@ class SessionBase:
             or not self.ctx.settings.ocpp_local_list_sync_on_boot
         ):
             return
-        tasks: set[asyncio.Task[Any]] = self.__dict__.setdefault("_boot_tasks", set())
-        task = asyncio.create_task(
+        self.spawn(
             commands.sync_local_list_if_changed(
                 self.ctx.maker,
                 self.ctx.registry,
@@ -275,8 +285,6 @@ class SessionBase:
                 delay_s=random.uniform(0.2, 2.0),  # noqa: S311  # spreading, not security
             )
         )
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
 
 
 def _json_default(value: Any) -> Any:

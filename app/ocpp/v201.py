@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -79,15 +78,11 @@ class ChargePointSessionV201(SessionBase, OcppChargePoint):  # type: ignore[misc
         interval = self.ctx.settings.ocpp_cost_update_interval_s
         if interval <= 0:
             return
-        sent: dict[str, float] = self.__dict__.setdefault("_cost_sent_at", {})
         now = time.monotonic()
-        if now - sent.get(uid, -math.inf) < interval:
+        if now - self.cost_sent_at.get(uid, -math.inf) < interval:
             return
-        sent[uid] = now
-        tasks: set[asyncio.Task[None]] = self.__dict__.setdefault("_cost_tasks", set())
-        task = asyncio.create_task(self._send_cost(uid, pk))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        self.cost_sent_at[uid] = now
+        self.spawn(self._send_cost(uid, pk))
 
     async def _send_cost(self, uid: str, pk: int) -> None:
         try:
