@@ -18,6 +18,8 @@ from typing import Any, Final
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db.bulk import UnnestInsert
+
 logger = logging.getLogger(__name__)
 
 MAX_BATCH: Final = 2000
@@ -177,29 +179,25 @@ class GroupCommitter:
         self.jobs += len(batch)
 
 
-_METER_COLUMNS: Final = (
-    ("measured_at", "timestamptz"),
-    ("charge_point_id", "text"),
-    ("transaction_id", "bigint"),
-    ("evse_id", "integer"),
-    ("connector_id", "integer"),
-    ("measurand", "text"),
-    ("phase", "text"),
-    ("context", "text"),
-    ("unit", "text"),
-    ("value", "numeric"),
-)
-_INSERT_METER_ROWS: Final = text(
-    f"INSERT INTO meter_value ({', '.join(c for c, _ in _METER_COLUMNS)})"
-    " SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in _METER_COLUMNS)
-    + ") ON CONFLICT DO NOTHING"
+_METER_ROWS: Final = UnnestInsert(
+    "meter_value",
+    (
+        ("measured_at", "timestamptz"),
+        ("charge_point_id", "text"),
+        ("transaction_id", "bigint"),
+        ("evse_id", "integer"),
+        ("connector_id", "integer"),
+        ("measurand", "text"),
+        ("phase", "text"),
+        ("context", "text"),
+        ("unit", "text"),
+        ("value", "numeric"),
+    ),
+    "ON CONFLICT DO NOTHING",
 )
 
 
 async def insert_meter_rows(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Store meter samples (exactly once: retries hit the unique key) in one
-    statement: one array per column instead of one parameter set per row."""
-    await db.execute(
-        _INSERT_METER_ROWS, {c: [r[c] for r in rows] for c, _ in _METER_COLUMNS}
-    )
+    statement."""
+    await _METER_ROWS.execute(db, rows)
