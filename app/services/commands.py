@@ -327,9 +327,23 @@ async def sync_local_list_if_changed(
 # ---------------------------------------------------------------- version-neutral helpers
 
 
-def _protocol(registry: ConnectionRegistry, charge_point_id: str) -> str:
+async def protocol_of(
+    maker: async_sessionmaker[AsyncSession],
+    registry: ConnectionRegistry,
+    charge_point_id: str,
+) -> str:
+    """The live link's protocol; an unknown charge point is 404 before the online
+    check (409 "offline" would mislead)."""
     link = registry.get(charge_point_id)
     if link is None:
+        async with maker() as db:
+            known = await db.scalar(
+                select(ChargePoint.id).where(ChargePoint.id == charge_point_id)
+            )
+        if known is None:
+            raise NotFoundError(
+                f"charge point {charge_point_id} not found", "charge_point_not_found"
+            )
         raise ConflictError(
             f"charge point {charge_point_id} is offline; the command was not sent",
             "charge_point_offline",
@@ -346,15 +360,7 @@ async def remote_start(
     evse_id: int | None,
     actor: str,
 ) -> CommandRecord:
-    async with maker() as db:
-        known = await db.scalar(
-            select(ChargePoint.id).where(ChargePoint.id == charge_point_id)
-        )
-    if known is None:  # before the online check: "offline" would mislead
-        raise NotFoundError(
-            f"charge point {charge_point_id} not found", "charge_point_not_found"
-        )
-    if _protocol(registry, charge_point_id) == "ocpp1.6":
+    if await protocol_of(maker, registry, charge_point_id) == "ocpp1.6":
         payload: dict[str, Any] = {"idTag": id_tag}
         if evse_id is not None:
             payload["connectorId"] = evse_id
@@ -398,7 +404,7 @@ async def remote_stop(
     if tx.stopped_at is not None:
         raise ConflictError(f"session {session_pk} already stopped", "session_stopped")
     cp = tx.charge_point_id
-    if _protocol(registry, cp) == "ocpp1.6":
+    if await protocol_of(maker, registry, cp) == "ocpp1.6":
         return await send(
             maker,
             registry,
@@ -425,7 +431,7 @@ async def reset(
     hard: bool,
     actor: str,
 ) -> CommandRecord:
-    if _protocol(registry, charge_point_id) == "ocpp1.6":
+    if await protocol_of(maker, registry, charge_point_id) == "ocpp1.6":
         payload = {"type": "Hard" if hard else "Soft"}
     else:
         payload = {"type": "Immediate" if hard else "OnIdle"}
@@ -442,7 +448,7 @@ async def change_availability(
     actor: str,
 ) -> CommandRecord:
     kind = "Operative" if operative else "Inoperative"
-    if _protocol(registry, charge_point_id) == "ocpp1.6":
+    if await protocol_of(maker, registry, charge_point_id) == "ocpp1.6":
         payload: dict[str, Any] = {"connectorId": evse_id, "type": kind}
     else:
         payload = {"operationalStatus": kind}
@@ -462,7 +468,7 @@ async def unlock(
     connector_id: int,
     actor: str,
 ) -> CommandRecord:
-    if _protocol(registry, charge_point_id) == "ocpp1.6":
+    if await protocol_of(maker, registry, charge_point_id) == "ocpp1.6":
         payload: dict[str, Any] = {"connectorId": evse_id}
     else:
         payload = {"evseId": evse_id, "connectorId": connector_id}

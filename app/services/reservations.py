@@ -74,12 +74,8 @@ async def reserve(
         raise InvalidInputError(
             "expires_at: must be in the future", "reservation_in_the_past"
         )
-    link = registry.get(charge_point_id)
-    if link is None:  # no row for a reservation that cannot be sent
-        raise ConflictError(
-            f"charge point {charge_point_id} is offline; nothing was reserved",
-            "charge_point_offline",
-        )
+    # Unknown (404) or offline (409): no row for a reservation that cannot be sent.
+    protocol = await commands.protocol_of(maker, registry, charge_point_id)
     async with maker() as db, db.begin():
         token_type = await db.scalar(
             select(IdToken.token_type).where(IdToken.token == id_tag)
@@ -94,7 +90,7 @@ async def reserve(
         db.add(row)
         await db.flush()
         rid = row.id
-    if link.protocol == "ocpp1.6":
+    if protocol == "ocpp1.6":
         payload: dict[str, Any] = {
             "connectorId": evse_id or 0,
             "expiryDate": expires_at.isoformat(),
