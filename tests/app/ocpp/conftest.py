@@ -128,15 +128,27 @@ def live_server(ocpp_db: str) -> Iterator[LiveServer]:
     yield from _server(ocpp_db)
 
 
+def dedicated_server(
+    pg: PgServer, schema_template: str, prefix: str, **overrides: Any
+) -> Iterator[LiveServer]:
+    """A server of its own, on a fresh database, with settings ``overrides``."""
+    name = new_db_name(prefix)
+    create_db(pg, name, template=schema_template)
+    try:
+        yield from _server(pg.url(name), **overrides)
+    finally:
+        drop_db(pg, name)
+
+
 @pytest.fixture(scope="session")
 def strict_server(pg: PgServer, schema_template: str) -> Iterator[LiveServer]:
     """A second server that rejects unknown identities at the handshake."""
-    name = new_db_name("quvvat_t_ocpp_strict")
-    create_db(pg, name, template=schema_template)
-    try:
-        yield from _server(pg.url(name), ocpp_unknown_charge_point="rejected")
-    finally:
-        drop_db(pg, name)
+    yield from dedicated_server(
+        pg,
+        schema_template,
+        "quvvat_t_ocpp_strict",
+        ocpp_unknown_charge_point="rejected",
+    )
 
 
 @pytest.fixture

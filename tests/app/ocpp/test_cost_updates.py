@@ -8,20 +8,19 @@ from collections.abc import Iterator
 import pytest
 
 from app.sim.charge_point import connected
-from tests.app.ocpp.conftest import PASSWORD, LiveServer, _server, eventually
-from tests.pg import PgServer, create_db, drop_db, new_db_name
+from tests.app.ocpp.conftest import PASSWORD, LiveServer, dedicated_server, eventually
+from tests.pg import PgServer
 
 
 @pytest.fixture(scope="module")
 def cost_server(pg: PgServer, schema_template: str) -> Iterator[LiveServer]:
-    name = new_db_name("quvvat_t_ocpp_cost")
-    create_db(pg, name, template=schema_template)
-    try:
-        yield from _server(
-            pg.url(name), ocpp_cost_update_interval_s=1, flat_tariff_uzs_per_kwh=2500
-        )
-    finally:
-        drop_db(pg, name)
+    yield from dedicated_server(
+        pg,
+        schema_template,
+        "quvvat_t_ocpp_cost",
+        ocpp_cost_update_interval_s=1,
+        flat_tariff_uzs_per_kwh=2500,
+    )
 
 
 @pytest.mark.anyio

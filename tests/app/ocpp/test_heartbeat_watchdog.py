@@ -8,21 +8,20 @@ from collections.abc import Iterator
 import pytest
 
 from app.sim.charge_point import connected
-from tests.app.ocpp.conftest import PASSWORD, LiveServer, _server, eventually
-from tests.pg import PgServer, create_db, drop_db, new_db_name
+from tests.app.ocpp.conftest import PASSWORD, LiveServer, dedicated_server, eventually
+from tests.pg import PgServer
 
 
 @pytest.fixture(scope="module")
 def fast_server(pg: PgServer, schema_template: str) -> Iterator[LiveServer]:
     """Heartbeat every 1 s, offline after 2 x 1 s + 0.5 s of silence."""
-    name = new_db_name("quvvat_t_ocpp_hb")
-    create_db(pg, name, template=schema_template)
-    try:
-        yield from _server(
-            pg.url(name), ocpp_heartbeat_interval_s=1, ocpp_heartbeat_grace_s=0.5
-        )
-    finally:
-        drop_db(pg, name)
+    yield from dedicated_server(
+        pg,
+        schema_template,
+        "quvvat_t_ocpp_hb",
+        ocpp_heartbeat_interval_s=1,
+        ocpp_heartbeat_grace_s=0.5,
+    )
 
 
 def _connected(server: LiveServer, cp_id: str) -> bool:

@@ -9,18 +9,15 @@ from collections.abc import Iterator
 import pytest
 
 from app.sim.charge_point import connected
-from tests.app.ocpp.conftest import PASSWORD, LiveServer, _server, eventually
-from tests.pg import PgServer, create_db, drop_db, new_db_name
+from tests.app.ocpp.conftest import PASSWORD, LiveServer, dedicated_server, eventually
+from tests.pg import PgServer
 
 
 @pytest.fixture(scope="module")
 def sync_server(pg: PgServer, schema_template: str) -> Iterator[LiveServer]:
-    name = new_db_name("quvvat_t_ocpp_ll")
-    create_db(pg, name, template=schema_template)
-    try:
-        yield from _server(pg.url(name), ocpp_local_list_sync_on_boot=True)
-    finally:
-        drop_db(pg, name)
+    yield from dedicated_server(
+        pg, schema_template, "quvvat_t_ocpp_ll", ocpp_local_list_sync_on_boot=True
+    )
 
 
 def _boot_syncs(server: LiveServer, cp_id: str) -> int:

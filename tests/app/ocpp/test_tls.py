@@ -12,8 +12,8 @@ import pytest
 import websockets
 
 from app.sim.charge_point import basic_auth
-from tests.app.ocpp.conftest import PASSWORD, LiveServer, _server
-from tests.pg import PgServer, create_db, drop_db, new_db_name
+from tests.app.ocpp.conftest import PASSWORD, LiveServer, dedicated_server
+from tests.pg import PgServer
 
 
 def _openssl(*args: str) -> None:
@@ -39,17 +39,14 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tls_server(pg: PgServer, schema_template: str, pki: Path) -> Iterator[LiveServer]:
-    name = new_db_name("quvvat_t_ocpp_tls")
-    create_db(pg, name, template=schema_template)
-    try:
-        yield from _server(
-            pg.url(name),
-            tls_certfile=pki / "server.pem",
-            tls_keyfile=pki / "server.key",
-            tls_ca_certs=pki / "ca.pem",
-        )
-    finally:
-        drop_db(pg, name)
+    yield from dedicated_server(
+        pg,
+        schema_template,
+        "quvvat_t_ocpp_tls",
+        tls_certfile=pki / "server.pem",
+        tls_keyfile=pki / "server.key",
+        tls_ca_certs=pki / "ca.pem",
+    )
 
 
 def _context(pki: Path, client_cert: bool) -> ssl.SSLContext:
