@@ -459,6 +459,16 @@ def by_region(data: dict[str, Any], radius_km: float) -> list[dict[str, Any]]:
     return out
 
 
+def _by_region_cached(data: dict[str, Any], radius_km: float) -> list[dict[str, Any]]:
+    """:func:`by_region`, kept with the run's cached data (the same for every
+    language and format of the report)."""
+    key = f"by_region@{radius_km:g}"
+    if key not in data:
+        data[key] = by_region(data, radius_km)
+    rows: list[dict[str, Any]] = data[key]
+    return rows
+
+
 def _fmt(v: float) -> str:
     return f"{v:,.0f}".replace(",", " ")
 
@@ -519,7 +529,7 @@ def _context(row: Scenario, data: dict[str, Any], lang: str) -> dict[str, Any]:
             "stations": str(r["stations"]),
             "chosen": str(r["chosen"]),
         }
-        for r in (by_region(data, radius) if region is None else [])
+        for r in (_by_region_cached(data, radius) if region is None else [])
     ]
     return {
         "lang": lang,
