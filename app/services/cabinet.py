@@ -229,14 +229,7 @@ async def _charging_token(
 ) -> IdToken:
     """The driver's token to start with: the one asked for, else an app token,
     else any usable card. Blocked or expired tokens are refused by name."""
-    uid = _uid(principal)
-    rows = list(
-        (
-            await session.execute(
-                select(IdToken).where(IdToken.user_id == uid).order_by(IdToken.id)
-            )
-        ).scalars()
-    )
+    rows = await list_tokens(session, principal)
     now = datetime.now(UTC)
 
     def usable(t: IdToken) -> bool:
