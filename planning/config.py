@@ -9,7 +9,10 @@ Sources of the defaults
 * EV fleet: the published figures in ``data/uz/facts_ev_energy.csv``
   (:data:`PUBLISHED_EV_FLEET`, National Statistics Committee via daryo.uz,
   2025-07-01: 73,600 registered EVs).
-* Country population 34,915,100 (Wikidata 2025, same file).
+* Population: each region's official permanent population on 1 October 2025
+  (State Committee on Statistics, ``data/uz/regions_population.csv``; the
+  country 38,069,116) is the control total of the background; see
+  :func:`planning.demand.regional_background`.
 * Energy per EV and day: 6 kWh ≈ 35 km/day × 0.17 kWh/km (a compact Chinese
   EV, the bulk of 2023-2025 imports). An assumption, stated as such.
 * Charger costs per power class (so'm, equipment + grid connection + works):
@@ -130,9 +133,10 @@ class DemandConfig:
         conserved exactly (a city with no cell within the cutoff goes whole to
         its nearest cell; a city outside the study area is counted as outside).
     rural_density_per_km2
-        Background population spread evenly over every cell, people/km²
-        (34.9 M people minus ~13 M in GeoNames places, over 449,000 km²,
-        discounted for desert: 40).
+        Background population spread evenly over the cells of a region that
+        has no official figure (or of the whole area when no region has one),
+        people/km² (34.9 M people minus ~13 M in GeoNames places, over
+        449,000 km², discounted for desert: 40).
     road_class_weights
         Relative traffic per km for each ``road_class``; unknown classes weigh
         ``default_road_weight``.

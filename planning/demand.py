@@ -8,8 +8,11 @@ Model (every parameter in :class:`planning.config.DemandConfig`):
      distance-decay kernel ``w(d) = exp(-d / λ)``, ``λ = λ₁₀₀ₖ · sqrt(P / 1e5)``
      clipped to ``[min_decay_km, max_decay_km]`` and truncated at
      ``kernel_cutoff · λ``, normalised per city so that each city's population
-     is conserved exactly, plus a uniform rural background
-     (``rural_density_per_km2``); or
+     is conserved exactly, plus a background for the people who do not live
+     in a listed place: where a region's official population is known, the
+     rest of it (region total minus its places) is spread evenly by area over
+     the region's cells, so each region's total matches the statistics office;
+     elsewhere a uniform ``rural_density_per_km2`` (:func:`regional_background`); or
    * a population raster: zonal sums of pixel values onto the cell that holds
      each pixel centre (nodata pixels are skipped and counted; a raster in
      another CRS has its pixel centres reprojected to EPSG:4326).
@@ -42,12 +45,14 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import WGS84, parse_crs
 from planning.config import PUBLISHED_EV_FLEET, DemandConfig, EvFleetFigure
 from planning.errors import InvalidParameterError
-from planning.grid import CellGrid, FloatArray
+from planning.grid import CellGrid, FloatArray, IntArray
 
 Progress = Callable[[int, int], None]
 
-#: Country population used to scale the national demand to a study area.
-COUNTRY_POPULATION = 34_915_100
+#: Country population used to scale the national demand to a study area when
+#: the regions carry no official figures: the permanent population on
+#: 1 October 2025 (State Committee on Statistics; ``data/uz/regions_population.csv``).
+COUNTRY_POPULATION = 38_069_116
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -75,12 +80,32 @@ class PopulationResult:
     nodata_pixels: int = 0
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class RegionTotals:
+    """Official population of each region, and where cells and cities lie.
+
+    Attributes
+    ----------
+    population
+        People per region (official figure); NaN where unknown.
+    cell_region
+        Index into ``population`` of each grid cell's region, -1 for none.
+    city_region
+        Index into ``population`` of each city's region, -1 for none.
+    """
+
+    population: FloatArray
+    cell_region: IntArray
+    city_region: IntArray
+
+
 def spread_cities(
     grid: CellGrid,
     city_lon: npt.ArrayLike,
     city_lat: npt.ArrayLike,
     city_population: npt.ArrayLike,
     config: DemandConfig,
+    regions: RegionTotals | None = None,
 ) -> PopulationResult:
     """Spread city populations over the grid with the documented kernel.
 
@@ -95,6 +120,11 @@ def spread_cities(
     config
         Kernel parameters (``city_decay_km_at_100k``, ``min_decay_km``,
         ``max_decay_km``, ``kernel_cutoff``, ``rural_density_per_km2``).
+    regions
+        Official region populations with the region of each cell and city.
+        When given, each city's kernel stays inside its own region and the
+        background is :func:`regional_background`, so every region with a
+        figure adds up to it; default: ``rural_density_per_km2`` × area.
 
     Returns
     -------
@@ -122,7 +152,24 @@ def spread_cities(
         raise InvalidParameterError("city lon, lat and population must align")
     if pop.size and (not np.all(np.isfinite(pop)) or pop.min() < 0):
         raise InvalidParameterError("city population must be finite and >= 0")
-    out = config.rural_density_per_km2 * grid.area_km2
+    if regions is None:
+        out = config.rural_density_per_km2 * grid.area_km2
+    else:
+        if regions.city_region.shape != pop.shape:
+            raise InvalidParameterError("city_region must hold one region per city")
+        known = regions.city_region >= 0
+        places = np.bincount(
+            regions.city_region[known],
+            weights=pop[known],
+            minlength=regions.population.size,
+        )
+        out = regional_background(
+            grid,
+            regions.cell_region,
+            regions.population,
+            places,
+            config.rural_density_per_km2,
+        )
     rural = float(out.sum())
     if pop.size == 0:
         return PopulationResult(out, rural, 0.0, 0)
@@ -141,6 +188,9 @@ def spread_cities(
             out[int(nearest)] += pop[i]
             continue
         ii = np.asarray(idx, dtype=np.int64)
+        if regions is not None and regions.city_region[i] >= 0:
+            same = ii[regions.cell_region[ii] == regions.city_region[i]]
+            ii = same if same.size else ii
         d = np.hypot(grid.x_m[ii] - x[i], grid.y_m[ii] - y[i])
         w = np.exp(-d / lam_m[i])
         out[ii] += pop[i] * w / w.sum()
@@ -151,6 +201,72 @@ def spread_cities(
         outside_total=float(pop[outside].sum()),
         outside_count=int(outside.sum()),
     )
+
+
+def regional_background(
+    grid: CellGrid,
+    cell_region: npt.ArrayLike,
+    region_population: npt.ArrayLike,
+    region_places: npt.ArrayLike,
+    rural_density_per_km2: float,
+) -> FloatArray:
+    """People per cell outside the listed places, by region control totals.
+
+    For a region with an official population ``T`` whose listed places hold
+    ``C`` people, ``max(0, T - C)`` is spread over the region's cells in
+    proportion to cell area, so that places + background = ``T`` for the
+    region (up to the share of a place's kernel that crosses the border).
+    Cells of a region without a figure (NaN), or in no region (-1), get
+    ``rural_density_per_km2`` × area.
+
+    Parameters
+    ----------
+    grid
+        The study area's cells.
+    cell_region
+        Region index of each cell (-1: none), aligned with ``grid.cells``.
+    region_population
+        Official people per region; NaN where unknown.
+    region_places
+        People of the listed places located in each region (all of the
+        region's places, also those outside the study area).
+    rural_density_per_km2
+        Fallback density, people/km².
+
+    Raises
+    ------
+    InvalidParameterError
+        If the arrays do not align or a population is negative.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> from planning.grid import make_grid
+    >>> g = make_grid(box(69.0, 41.0, 69.5, 41.5), 7)
+    >>> bg = regional_background(g, np.zeros(g.size, np.int64), [90_000.0], [40_000.0], 40)
+    >>> round(float(bg.sum()))
+    50000
+    """
+    region = np.asarray(cell_region, np.int64)
+    total = np.asarray(region_population, np.float64)
+    places = np.asarray(region_places, np.float64)
+    if region.shape != (grid.size,):
+        raise InvalidParameterError("cell_region must hold one region index per cell")
+    if total.shape != places.shape:
+        raise InvalidParameterError("region_population and region_places must align")
+    if region.size and region.max() >= total.size:
+        raise InvalidParameterError(
+            "cell_region refers to a region without a population"
+        )
+    if np.any(total < 0) or np.any(places < 0):
+        raise InvalidParameterError("region populations must be >= 0")
+    out = rural_density_per_km2 * grid.area_km2
+    for r in np.flatnonzero(np.isfinite(total)):
+        mask = region == r
+        area = grid.area_km2[mask]
+        if area.size:
+            out[mask] = max(0.0, float(total[r] - places[r])) * area / area.sum()
+    return out
 
 
 def population_from_raster(

@@ -8,7 +8,9 @@ raises :class:`geo.errors.MissingCrsError`):
 ========== ====================== ==========================================
 input      geometry               columns
 ========== ====================== ==========================================
-regions    Polygon/MultiPolygon   ``iso_code`` (str)
+regions    Polygon/MultiPolygon   ``iso_code`` (str); optional
+                                  ``population`` (official people, NaN
+                                  unknown: the region's control total)
 cities     Point                  ``population`` (>= 0)
 roads      LineString/Multi...    ``road_class`` (str), ``ref`` (str or None)
 stations   Point                  ``point_kw`` (sequence of kW per point);
@@ -34,6 +36,7 @@ from shapely.ops import substring, unary_union
 
 from geo.crs import WGS84
 from geo.errors import MissingCrsError
+from geo.overlay import polygon_index
 from geo.roads import build_road_graph
 from planning.candidates import along_roads
 from planning.config import (
@@ -49,6 +52,7 @@ from planning.corridor import CorridorAudit, audit_road, merge_road_parts
 from planning.coverage import CoverageResult, coverage, road_costs
 from planning.demand import (
     DemandResult,
+    RegionTotals,
     allocate_demand,
     poi_counts,
     population_from_raster,
@@ -60,7 +64,7 @@ from planning.errors import (
     InvalidParameterError,
     MissingColumnError,
 )
-from planning.grid import CellGrid, make_grid
+from planning.grid import CellGrid, FloatArray, make_grid
 from planning.mclp import SelectionResult, cover_matrix, solve_mclp
 from planning.scoring import (
     CandidateInputs,
@@ -225,18 +229,42 @@ def _opt_str(gdf: gpd.GeoDataFrame, col: str) -> list[str | None]:
     ]
 
 
+def _region_population(regions: gpd.GeoDataFrame) -> FloatArray:
+    """Official people per region (NaN where unknown or without the column)."""
+    if "population" not in regions.columns:
+        return np.full(len(regions), np.nan)
+    return np.asarray(pd.to_numeric(regions["population"], errors="coerce"), np.float64)
+
+
 def run_demand(inputs: PlanInputs, config: PlanConfig, grid: CellGrid) -> DemandResult:
-    """Demand on ``grid`` from the inputs (raster population when given)."""
+    """Demand on ``grid`` from the inputs (raster population when given).
+
+    With cities, the regions' official populations are the control totals of
+    the background (:func:`planning.demand.regional_background`). When every
+    region has one, their sum is the country population that scales the
+    national demand to the study area.
+    """
     cfg = config.demand
+    regions = check_gdf(
+        inputs.regions, "regions", ["iso_code"], _POLY, allow_empty=False
+    )
+    region_pop = _region_population(regions)
     if inputs.population_raster is not None:
         values, transform, crs, nodata = inputs.population_raster
         pop = population_from_raster(grid, values, transform, crs, nodata)
     else:
         cities = check_gdf(inputs.cities, "cities", ["population"], _POINT)
         lon, lat = _xy(cities)
-        pop = spread_cities(
-            grid, lon, lat, np.asarray(cities["population"], np.float64), cfg
-        )
+        people = np.asarray(cities["population"], np.float64)
+        totals = None
+        if np.isfinite(region_pop).any():
+            geoms = list(regions.geometry)
+            totals = RegionTotals(
+                population=region_pop,
+                cell_region=polygon_index(grid.lon, grid.lat, geoms),
+                city_region=polygon_index(lon, lat, geoms),
+            )
+        pop = spread_cities(grid, lon, lat, people, cfg, totals)
     roads = check_gdf(inputs.roads, "roads", ["road_class"], _LINE)
     traffic, _ = traffic_proxy(
         grid, list(roads.geometry), list(roads["road_class"].astype(str)), cfg
@@ -248,6 +276,10 @@ def run_demand(inputs: PlanInputs, config: PlanConfig, grid: CellGrid) -> Demand
         poi, _ = poi_counts(grid, plon, plat, weights)
     else:
         poi = np.zeros(grid.size)
+    if region_pop.size and np.isfinite(region_pop).all() and region_pop.sum() > 0:
+        return allocate_demand(
+            grid, pop, traffic, poi, cfg, country_population=float(region_pop.sum())
+        )
     return allocate_demand(grid, pop, traffic, poi, cfg)
 
 
@@ -402,6 +434,15 @@ def run_plan(
     grid = make_grid(area, config.demand.resolution)  # type: ignore[arg-type]  # union of polygons
     step("demand", 1)
     demand = run_demand(inputs, config, grid)
+    known = int(np.isfinite(_region_population(regions)).sum())
+    if inputs.population_raster is None:
+        notes.append(
+            f"population: official totals of {known} of {len(regions)} regions spread "
+            "around their populated places"
+            if known
+            else "population: populated places plus a uniform rural density "
+            f"of {config.demand.rural_density_per_km2:g} people/km² (no regional totals)"
+        )
     if demand.cities_outside:
         notes.append(
             f"{demand.cities_outside} populated places ({demand.population_outside:,.0f} people) "

@@ -9,7 +9,7 @@ re-importing updates rather than duplicates.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -75,7 +75,12 @@ class Region(Base):
     """First-level unit: 12 viloyat, Karakalpakstan and Tashkent city."""
 
     __tablename__ = "region"
-    __table_args__ = (_valid(),)
+    __table_args__ = (
+        _valid(),
+        CheckConstraint(
+            "population IS NULL OR population >= 0", name="population_nonneg"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     iso_code: Mapped[str] = mapped_column(String(8), unique=True)
@@ -83,6 +88,11 @@ class Region(Base):
     name_ru: Mapped[str | None] = mapped_column(Text)
     name_uz: Mapped[str | None] = mapped_column(Text)
     area_km2: Mapped[float | None]
+    #: Official permanent population (people) and its date and source; planning
+    #: uses it as the region's control total (None: the rural density applies).
+    population: Mapped[int | None] = mapped_column(BigInteger)
+    population_as_of: Mapped[date | None]
+    population_source: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
     license: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[Any] = _geom("MULTIPOLYGON")

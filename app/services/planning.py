@@ -300,7 +300,9 @@ def load_inputs(engine: Engine) -> PlanInputs:
         with engine.connect() as conn:
             return gpd.read_postgis(text(sql), conn, geom_col="geom", crs=WGS84)
 
-    regions = read("SELECT id, iso_code, geom FROM region")
+    regions = read(
+        "SELECT id, iso_code, population::float8 AS population, geom FROM region"
+    )
     cities = read("SELECT id, name, population, geom FROM city")
     roads = read("SELECT id, ref, road_class, geom FROM road")
     stations = read(_STATIONS_SQL)

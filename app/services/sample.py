@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Final
 
 import numpy as np
@@ -83,6 +84,16 @@ def _features(name: str) -> list[dict[str, Any]]:
 def _csv(name: str) -> list[dict[str, str]]:
     with (DATA_DIR / name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def _people(
+    rows: dict[str, dict[str, str]], iso: str
+) -> tuple[int | None, date | None, str | None]:
+    """A region's official population, its date and source (all None if absent)."""
+    r = rows.get(iso)
+    if r is None:
+        return None, None, None
+    return int(r["population"]), date.fromisoformat(r["as_of"]), r["source_url"]
 
 
 def _multi(geom: Any) -> MultiPolygon:
@@ -170,6 +181,7 @@ def _load_places(
     *,
     region_geoms: dict[str, MultiPolygon],
     attrs: dict[str, dict[str, str]],
+    people: dict[str, dict[str, str]],
     districts_f: list[dict[str, Any]],
     cities: list[dict[str, str]],
     roads_f: list[dict[str, Any]],
@@ -192,6 +204,9 @@ def _load_places(
                 "float8",
                 [float(attrs[i]["area_km2"]) for i in isos],
             ),
+            Col("population", "int8", [_people(people, i)[0] for i in isos]),
+            Col("population_as_of", "date", [_people(people, i)[1] for i in isos]),
+            Col("population_source", "text", [_people(people, i)[2] for i in isos]),
             Col("source", "text", ["osm"] * len(isos)),
             Col("license", "text", [attrs[i]["license"] for i in isos]),
             Col("geom", "bytea", _wkb(region_geoms[i] for i in isos), _GEOM),
@@ -449,6 +464,7 @@ def load_sample(url: str, progress: Progress | None = None) -> SampleSummary:
     step(0)
     regions_f = _features("regions.geojson")
     attrs = {r["iso_3166_2"]: r for r in _csv("regions_attributes.csv")}
+    people = {r["iso_3166_2"]: r for r in _csv("regions_population.csv")}
     districts_f = _features("districts_partial.geojson")
     cities = _csv("cities_geonames.csv")
     roads_f = _features("roads_main_schematic.geojson")
@@ -499,6 +515,7 @@ def load_sample(url: str, progress: Progress | None = None) -> SampleSummary:
                 conn,
                 region_geoms=region_geoms,
                 attrs=attrs,
+                people=people,
                 districts_f=districts_f,
                 cities=cities,
                 roads_f=roads_f,

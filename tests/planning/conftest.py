@@ -26,6 +26,12 @@ def uz_regions() -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="session")
+def uz_region_population() -> pd.DataFrame:
+    """Official permanent population per region (shipped in ``data/uz``)."""
+    return pd.read_csv(ROOT / "data" / "uz" / "regions_population.csv")
+
+
+@pytest.fixture(scope="session")
 def uz_cities() -> gpd.GeoDataFrame:
     df = pd.read_csv(uz_data_dir() / "cities_geonames.csv")
     return gpd.GeoDataFrame(

@@ -7,10 +7,13 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 from shapely import LineString, box
 
+from geo.overlay import polygon_index
 from planning.config import DemandConfig
 from planning.demand import (
+    RegionTotals,
     allocate_demand,
     population_from_raster,
+    regional_background,
     spread_cities,
     traffic_proxy,
 )
@@ -60,6 +63,47 @@ def test_population_totals_are_conserved(
     )
     d = allocate_demand(grid, r, np.zeros(grid.size), np.zeros(grid.size), cfg)
     assert d.demand_kwh_day.sum() == pytest.approx(d.total_kwh_day, rel=1e-9, abs=1e-9)
+
+
+def test_region_totals_are_met_and_kernels_stay_in_their_region(
+    grid: CellGrid,
+) -> None:
+    # two "regions" split at 69.3°E; a 2 M city sits 2 km west of the border,
+    # so its 3-lambda kernel (lambda = 8.9 km) would reach far into the east
+    west, east = box(69.0, 41.0, 69.3, 41.5), box(69.3, 41.0, 69.6, 41.5)
+    cell_region = polygon_index(grid.lon, grid.lat, [west, east])
+    totals = RegionTotals(
+        population=np.array([2_500_000.0, np.nan]),
+        cell_region=cell_region,
+        city_region=polygon_index([69.275], [41.25], [west, east]),
+    )
+    cfg = DemandConfig(resolution=7, rural_density_per_km2=10.0)
+    r = spread_cities(grid, [69.275], [41.25], [2_000_000.0], cfg, totals)
+    in_west = cell_region == 0
+    # the west holds exactly its official figure: the city + 500,000 spread by area
+    assert r.population[in_west].sum() == pytest.approx(2_500_000.0)
+    # the east has no figure: only its rural density, none of the city
+    assert r.population[~in_west].sum() == pytest.approx(
+        10.0 * grid.area_km2[~in_west].sum()
+    )
+    assert r.population.sum() == pytest.approx(r.input_total - r.outside_total)
+    # without totals the same city spills over the border
+    plain = spread_cities(grid, [69.275], [41.25], [2_000_000.0], cfg)
+    spill = plain.population[~in_west].sum() - 10.0 * grid.area_km2[~in_west].sum()
+    assert spill > 100_000
+
+
+def test_regional_background_rejects_bad_input(grid: CellGrid) -> None:
+    zeros = np.zeros(grid.size, np.int64)
+    with pytest.raises(InvalidParameterError, match="one region index per cell"):
+        regional_background(grid, zeros[:-1], [1.0], [0.0], 40)
+    with pytest.raises(InvalidParameterError, match="without a population"):
+        regional_background(grid, zeros + 1, [1.0], [0.0], 40)
+    with pytest.raises(InvalidParameterError, match=">= 0"):
+        regional_background(grid, zeros, [-5.0], [0.0], 40)
+    # places bigger than the official figure: no negative background
+    bg = regional_background(grid, zeros, [100.0], [500.0], 40)
+    assert bg.sum() == 0.0
 
 
 def test_demand_total_and_split(grid: CellGrid) -> None:

@@ -7,11 +7,15 @@ import importlib
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 
+from geo.overlay import polygon_index
 from planning.config import DemandConfig, SelectionConfig
+from planning.demand import COUNTRY_POPULATION
 from planning.errors import InvalidParameterError, MissingColumnError
-from planning.pipeline import PlanConfig, PlanInputs, run_plan
+from planning.grid import CellGrid, make_grid
+from planning.pipeline import PlanConfig, PlanInputs, run_demand, run_plan, study_area
 
 
 @pytest.mark.parametrize(
@@ -68,6 +72,10 @@ def _inputs(
     )
 
 
+def _grid(regions: gpd.GeoDataFrame, resolution: int) -> CellGrid:
+    return make_grid(study_area(regions, None), resolution)  # type: ignore[arg-type]
+
+
 def test_nationwide_run_has_sane_totals(
     uz_regions: gpd.GeoDataFrame,
     uz_cities: gpd.GeoDataFrame,
@@ -89,12 +97,13 @@ def test_nationwide_run_has_sane_totals(
     assert 400_000 < d.grid.area_km2.sum() < 470_000
     people = d.population.sum()
     assert people == pytest.approx(d.population_input - d.population_outside)
-    assert 25e6 < people < 40e6  # 34.9 M live in Uzbekistan
+    assert 25e6 < people < 40e6  # 38.1 M live in Uzbekistan
     assert d.demand_kwh_day.sum() == pytest.approx(d.total_kwh_day)
     # 330,000 EVs in 2030 x 6 kWh x 40 % public, scaled by people covered
     assert d.total_kwh_day == pytest.approx(
-        DemandConfig().public_kwh_day() * people / 34_915_100
+        DemandConfig().public_kwh_day() * people / COUNTRY_POPULATION
     )
+    assert any("uniform rural density" in n for n in r.notes)
     assert (
         0
         < r.coverage.population_share_km
@@ -139,3 +148,35 @@ def test_one_region_and_bad_input(
     )
     with pytest.raises(MissingColumnError, match="cities lacks column"):
         run_plan(bad, PlanConfig(region="UZ-TK", demand=DemandConfig(resolution=6)))
+
+
+def test_official_region_totals_shape_the_population(
+    uz_regions: gpd.GeoDataFrame,
+    uz_region_population: pd.DataFrame,
+    uz_cities: gpd.GeoDataFrame,
+    uz_roads: gpd.GeoDataFrame,
+) -> None:
+    """With the statistics office's figures every region holds its own total;
+    the uniform rural density used to put ~4.6 M people in desert Navoi."""
+    regions = uz_regions.merge(
+        uz_region_population, left_on="iso_code", right_on="iso_3166_2"
+    )
+    assert len(regions) == 14
+    cfg = PlanConfig(demand=DemandConfig(resolution=7))
+    d = run_demand(_inputs(regions, uz_cities, uz_roads), cfg, _grid(regions, 7))
+    cell_region = polygon_index(d.grid.lon, d.grid.lat, list(regions.geometry))
+    got = np.bincount(
+        cell_region[cell_region >= 0],
+        weights=d.population[cell_region >= 0],
+        minlength=len(regions),
+    )
+    official = regions["population"].to_numpy(float)
+    # exact up to the few places whose region has no cell centre near them
+    assert got == pytest.approx(official, rel=0.01)
+    navoi = int(np.flatnonzero(regions["iso_code"] == "UZ-NW")[0])
+    assert 1.0e6 < got[navoi] < 1.2e6
+    assert official.sum() == 38_069_116
+    # the national demand is scaled by the regions' own sum
+    assert d.total_kwh_day == pytest.approx(
+        cfg.demand.public_kwh_day() * d.population.sum() / official.sum()
+    )

@@ -37,6 +37,15 @@ def test_real_layers_are_loaded_with_their_sources(sample_db: str) -> None:
     ]
     isos = {r[0] for r in _q(sample_db, "SELECT iso_code FROM region")}
     assert {"UZ-TK", "UZ-TO", "UZ-QR", "UZ-FA", "UZ-XO"} <= isos
+    # the statistics office's figures of 1 October 2025, with their source
+    assert _q(
+        sample_db,
+        "SELECT sum(population), count(*) FILTER (WHERE population_source LIKE 'https://%'),"
+        " min(population_as_of)::text FROM region",
+    ) == [(38_069_116, 14, "2025-10-01")]
+    assert _q(sample_db, "SELECT population FROM region WHERE iso_code = 'UZ-NW'") == [
+        (1_108_595,)
+    ]
     assert _q(sample_db, "SELECT count(*) FROM district WHERE region_id IS NULL") == [
         (0,)
     ]
