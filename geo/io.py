@@ -18,6 +18,7 @@ CRS rules:
 from __future__ import annotations
 
 import hashlib
+import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from geo.crs import WGS84, parse_crs
 from geo.errors import GeoError, MissingCrsError, UnsupportedFormatError
 
 Format = Literal["geojson", "gpkg", "shapefile-zip", "csv", "osm-pbf", "geotiff"]
-OsmKind = Literal["roads", "charging_stations", "substations", "power_lines"]
+OsmKind = Literal["roads", "charging_stations", "substations", "power_lines", "pois"]
 
 #: Suffixes (lower case) of each format.
 SUFFIXES: Final[dict[str, Format]] = {
@@ -67,6 +68,30 @@ OSM_ROAD_CLASSES: Final = frozenset(
         "residential",
     }
 )
+
+#: Points of interest that draw drivers who may charge while there, by OSM key:
+#: the tag's value becomes the POI's ``category`` (planning weighs categories in
+#: ``planning.config.DemandConfig.poi_category_weights``).
+OSM_POI_TAGS: Final[dict[str, frozenset[str]]] = {
+    "amenity": frozenset(
+        {
+            "fuel",
+            "parking",
+            "restaurant",
+            "cafe",
+            "fast_food",
+            "marketplace",
+            "hospital",
+            "university",
+            "college",
+            "cinema",
+            "bus_station",
+            "theatre",
+        }
+    ),
+    "shop": frozenset({"mall", "supermarket", "department_store", "car"}),
+    "tourism": frozenset({"hotel", "motel", "attraction", "museum"}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,8 +318,10 @@ def read_osm_pbf(path: Path, kind: OsmKind) -> gpd.GeoDataFrame:
     kind
         ``roads`` (``highway`` in :data:`OSM_ROAD_CLASSES`, LineStrings),
         ``charging_stations`` (``amenity=charging_station``),
-        ``substations`` (``power=substation``): nodes as points, closed ways as
-        their centroid; ``power_lines`` (``power=line|minor_line|cable``).
+        ``substations`` (``power=substation``), ``pois`` (the tags of
+        :data:`OSM_POI_TAGS`, with their value as ``category``): nodes as
+        points, closed ways as their centroid; ``power_lines``
+        (``power=line|minor_line|cable``).
 
     Returns
     -------
@@ -309,14 +336,15 @@ def read_osm_pbf(path: Path, kind: OsmKind) -> gpd.GeoDataFrame:
     """
     import osmium  # noqa: PLC0415  # heavy C++ extension, only for PBF imports
 
-    wanted: dict[OsmKind, tuple[str, tuple[str, ...] | None]] = {
-        "roads": ("highway", tuple(OSM_ROAD_CLASSES)),
-        "charging_stations": ("amenity", ("charging_station",)),
-        "substations": ("power", ("substation",)),
-        "power_lines": ("power", ("line", "minor_line", "cable")),
+    wanted: dict[OsmKind, dict[str, frozenset[str]]] = {
+        "roads": {"highway": OSM_ROAD_CLASSES},
+        "charging_stations": {"amenity": frozenset({"charging_station"})},
+        "substations": {"power": frozenset({"substation"})},
+        "power_lines": {"power": frozenset({"line", "minor_line", "cable"})},
+        "pois": OSM_POI_TAGS,
     }
-    key, values = wanted[kind]
-    want_ways_as_points = kind in ("charging_stations", "substations")
+    keys = wanted[kind]
+    want_ways_as_points = kind in ("charging_stations", "substations", "pois")
     want_nodes = want_ways_as_points
     rows: list[dict[str, object]] = []
     geoms: list[object] = []
@@ -324,8 +352,9 @@ def read_osm_pbf(path: Path, kind: OsmKind) -> gpd.GeoDataFrame:
     try:
         proc = osmium.FileProcessor(str(path)).with_locations()
         for obj in proc:
-            tag = obj.tags.get(key) if hasattr(obj, "tags") else None
-            if tag is None or (values is not None and tag not in values):
+            if not hasattr(obj, "tags") or not any(
+                obj.tags.get(k) in v for k, v in keys.items()
+            ):
                 continue
             tags = {t.k: t.v for t in obj.tags}
             if isinstance(obj, osmium.osm.Node):
@@ -363,6 +392,7 @@ _OSM_COLUMNS: Final[dict[OsmKind, tuple[str, ...]]] = {
     "charging_stations": ("name", "operator", "address", "city"),
     "substations": ("name", "voltage_kv"),
     "power_lines": ("name", "voltage_kv"),
+    "pois": ("name", "category"),
 }
 
 
@@ -385,6 +415,9 @@ def _osm_attrs(kind: OsmKind, tags: dict[str, str]) -> dict[str, object]:
             "address": street or None,
             "city": tags.get("addr:city"),
         }
+    if kind == "pois":
+        category = next(tags[k] for k, v in OSM_POI_TAGS.items() if tags.get(k) in v)
+        return {"name": tags.get("name:en") or tags.get("name"), "category": category}
     return {
         "name": tags.get("name"),
         "voltage_kv": _osm_voltage_kv(tags.get("voltage")),
@@ -452,6 +485,69 @@ def read_raster_info(path: Path, *, crs: str | int | CRS | None = None) -> Raste
                 bounds_wgs84=(wgs[0], wgs[1], wgs[2], wgs[3]),
                 band1_sum=total,
                 sha256=sha256_of(path),
+            )
+    except RasterioIOError as e:
+        raise UnsupportedFormatError(
+            f"cannot read {path.name}: {_first_line(e)}"
+        ) from e
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RasterWindow:
+    """Band 1 of a raster over an area: values, affine, CRS and nodata."""
+
+    values: np.ndarray
+    transform: tuple[float, float, float, float, float, float]
+    crs: CRS
+    nodata: float | None
+
+
+def read_raster_window(
+    path: Path, bounds_wgs84: tuple[float, float, float, float], crs: CRS
+) -> RasterWindow:
+    """Read band 1 of a GeoTIFF where it covers ``bounds_wgs84`` (lon/lat).
+
+    Only the window over the area is read (a national 100 m grid need not fit
+    in memory for a one-region scenario). ``crs`` is the raster's CRS as
+    recorded at import (it wins over the file's own, as ``--crs`` did).
+
+    Raises
+    ------
+    UnsupportedFormatError
+        The file cannot be read (moved, deleted or damaged since the import).
+    """
+    import rasterio  # noqa: PLC0415
+    from rasterio.errors import RasterioIOError  # noqa: PLC0415
+    from rasterio.warp import transform_bounds  # noqa: PLC0415
+    from rasterio.windows import Window, from_bounds  # noqa: PLC0415
+
+    try:
+        with rasterio.open(path) as src:
+            left, bottom, right, top = transform_bounds(WGS84, crs, *bounds_wgs84)
+            w = from_bounds(left, bottom, right, top, transform=src.transform)
+            c0 = max(0, math.floor(w.col_off))
+            r0 = max(0, math.floor(w.row_off))
+            c1 = min(src.width, math.ceil(w.col_off + w.width))
+            r1 = min(src.height, math.ceil(w.row_off + w.height))
+            win = Window(c0, r0, max(0, c1 - c0), max(0, r1 - r0))
+            values = (
+                src.read(1, window=win)
+                if win.width and win.height
+                else np.zeros((0, 0), np.float64)  # the raster misses the area
+            )
+            t = src.transform  # the window's corner, without affine's deprecated `*`
+            return RasterWindow(
+                values=values,
+                transform=(
+                    t.a,
+                    t.b,
+                    t.c + c0 * t.a + r0 * t.b,
+                    t.d,
+                    t.e,
+                    t.f + c0 * t.d + r0 * t.e,
+                ),
+                crs=crs,
+                nodata=None if src.nodata is None else float(src.nodata),
             )
     except RasterioIOError as e:
         raise UnsupportedFormatError(

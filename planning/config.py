@@ -27,7 +27,7 @@ Sources of the defaults
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from types import MappingProxyType
@@ -140,6 +140,12 @@ class DemandConfig:
     road_class_weights
         Relative traffic per km for each ``road_class``; unknown classes weigh
         ``default_road_weight``.
+    poi_category_weights
+        Relative pull of a point of interest by ``category`` (the OSM tag value,
+        or the imported ``category`` column, lower-cased); unknown categories
+        weigh ``default_poi_weight``; a POI's own ``weight`` wins. Planning
+        assumptions: places where drivers stop for 20 minutes to a night
+        (fuel stations, malls, hotels) pull most.
     """
 
     resolution: int = DEFAULT_RESOLUTION
@@ -169,6 +175,31 @@ class DemandConfig:
         }
     )
     default_road_weight: float = 0.1
+    poi_category_weights: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "fuel": 3.0,
+            "mall": 3.0,
+            "hotel": 2.0,
+            "motel": 2.0,
+            "supermarket": 2.0,
+            "department_store": 2.0,
+            "marketplace": 2.0,
+            "car": 1.5,
+            "parking": 1.5,
+            "university": 1.5,
+            "attraction": 1.5,
+            "restaurant": 1.0,
+            "cafe": 1.0,
+            "fast_food": 1.0,
+            "hospital": 1.0,
+            "college": 1.0,
+            "cinema": 1.0,
+            "theatre": 1.0,
+            "museum": 1.0,
+            "bus_station": 1.0,
+        }
+    )
+    default_poi_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if isinstance(self.resolution, bool) or not isinstance(self.resolution, int):
@@ -209,6 +240,26 @@ class DemandConfig:
             "road_class_weights",
             _frozen_map(self.road_class_weights, "road_class_weights"),
         )
+        object.__setattr__(
+            self,
+            "poi_category_weights",
+            _frozen_map(self.poi_category_weights, "poi_category_weights"),
+        )
+
+    def poi_weights(
+        self, categories: Sequence[str | None], weights: Sequence[float | None]
+    ) -> list[float]:
+        """Each POI's weight: its own when given (finite), else its category's."""
+        out: list[float] = []
+        for c, w in zip(categories, weights, strict=True):
+            if w is not None and math.isfinite(w):
+                out.append(float(w))
+            else:
+                key = (c or "").strip().lower()
+                out.append(
+                    float(self.poi_category_weights.get(key, self.default_poi_weight))
+                )
+        return out
 
     def fleet(self, figures: tuple[EvFleetFigure, ...] = PUBLISHED_EV_FLEET) -> float:
         """EVs in :attr:`year`: ``ev_fleet`` or the latest figure projected.

@@ -19,7 +19,8 @@ planned    Point                  ``power_kw``
 candidates Point                  ``power_kw``; optional ``land_use``,
                                   ``owner_type``, ``parcel_area_m2``
 substations Point                 ``spare_kw`` (NaN unknown), ``name``
-pois       Point                  optional ``weight``
+pois       Point                  optional ``category`` (str) and ``weight``
+                                  (NaN: the category's weight)
 ========== ====================== ==========================================
 """
 
@@ -272,7 +273,13 @@ def run_demand(inputs: PlanInputs, config: PlanConfig, grid: CellGrid) -> Demand
     if inputs.pois is not None and len(inputs.pois):
         pois = check_gdf(inputs.pois, "pois", [], _POINT)
         plon, plat = _xy(pois)
-        weights = pois.get("weight")
+        n = len(pois)
+        weights = cfg.poi_weights(
+            _opt_str(pois, "category"),
+            list(pd.to_numeric(pois["weight"], errors="coerce"))
+            if "weight" in pois.columns
+            else [None] * n,
+        )
         poi, _ = poi_counts(grid, plon, plat, weights)
     else:
         poi = np.zeros(grid.size)

@@ -349,6 +349,27 @@ class CandidateSite(Timestamps, Base):
     geom: Mapped[Any] = _geom("POINT")
 
 
+class Poi(Timestamps, Base):
+    """A point of interest that draws drivers (``category``: fuel, mall, hotel ...);
+    ``weight`` overrides the category's weight in planning."""
+
+    __tablename__ = "poi"
+    __table_args__ = (
+        UniqueConstraint("ext_id", name="uq_poi_ext_id"),
+        CheckConstraint("weight IS NULL OR weight >= 0", name="weight_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ext_id: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text, index=True)
+    weight: Mapped[float | None]
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    geom: Mapped[Any] = _geom("POINT")
+
+
 class CadastreParcel(Timestamps, Base):
     __tablename__ = "cadastre_parcel"
     __table_args__ = (

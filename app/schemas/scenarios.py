@@ -77,6 +77,14 @@ class ScenarioCreate(BaseModel):
     candidate_sources: list[CandidateSource] = Field(
         default_factory=lambda: list(_ALL_SOURCES)
     )
+    population_raster: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Name of an imported population GeoTIFF (quvvat import "
+        "population); none = populated places scaled to each region's official "
+        "population",
+    )
 
     @model_validator(mode="after")
     def _n_or_budget(self) -> ScenarioCreate:

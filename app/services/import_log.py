@@ -23,6 +23,7 @@ IMPORT_LAYERS: Final = (
     "grid_lines",
     "roads",
     "districts",
+    "pois",
     "population",
 )
 

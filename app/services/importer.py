@@ -242,6 +242,23 @@ LAYERS: Final[dict[str, LayerSpec]] = {
         timestamps=False,
         osm_kind="roads",
     ),
+    "pois": LayerSpec(
+        "pois",
+        "poi",
+        "point",
+        (
+            _NAME,
+            Field(
+                "category",
+                ("category", "amenity", "shop", "tourism", "fclass", "type", "kind"),
+                _str,
+                "text",
+                default="other",
+            ),
+            Field("weight", ("weight",), _num("weight", nonneg=True), "float8"),
+        ),
+        osm_kind="pois",
+    ),
     "districts": LayerSpec(
         "districts",
         "district",

@@ -26,16 +26,18 @@ import anyio
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Region, Scenario
+from app.db.models import RasterLayer, Region, Scenario
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.schemas.scenarios import ScenarioCreate
 from geo import h3 as gh3
 from geo.crs import WGS84
 from geo.errors import GeoError
+from geo.io import read_raster_window
 from planning.config import (
     CorridorRule,
     CoverageConfig,
@@ -62,6 +64,8 @@ INPUT_LAYERS: Final = (
     "candidate_site",
     "cadastre_parcel",
     "grid_substation",
+    "poi",
+    "raster_layer",
 )
 FINAL_STATUSES: Final = frozenset({"done", "failed", "cancelled"})
 
@@ -174,9 +178,28 @@ async def _check_region(session: AsyncSession, iso: str | None) -> None:
         )
 
 
+async def _check_raster(session: AsyncSession, name: str | None) -> None:
+    if name is None:
+        return
+    known = (
+        await session.scalars(
+            select(RasterLayer.name)
+            .where(RasterLayer.kind == "population")
+            .order_by(RasterLayer.name)
+        )
+    ).all()
+    if name not in known:
+        raise InvalidInputError(
+            f"population_raster: no population raster named {name!r}; imported: "
+            f"{', '.join(known) or '(none: quvvat import population FILE.tif)'}",
+            "unknown_raster",
+        )
+
+
 async def create_scenario(session: AsyncSession, params: ScenarioCreate) -> Scenario:
     """Validate and store a new scenario (status ``created``)."""
     await _check_region(session, params.region)
+    await _check_raster(session, params.population_raster)
     try:
         plan_config(params)
     except PlanningError as e:
@@ -293,8 +316,40 @@ GROUP BY s.id, u.busy_s
 """
 
 
-def load_inputs(engine: Engine) -> PlanInputs:
-    """Read every layer the planning run needs (EPSG:4326 GeoDataFrames)."""
+def _population_raster(
+    engine: Engine, name: str, regions: gpd.GeoDataFrame, region: str | None
+) -> tuple[np.ndarray, tuple[float, ...], str, float | None]:
+    """The named population raster over the study area (windowed read)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT path, crs_wkt FROM raster_layer"
+                " WHERE name = :n AND kind = 'population'"
+            ),
+            {"n": name},
+        ).one_or_none()
+    if row is None:
+        raise InvalidInputError(
+            f"population_raster: the raster {name!r} was deleted after the scenario"
+            " was created; import it again or choose another",
+            "unknown_raster",
+        )
+    area = regions if region is None else regions[regions["iso_code"] == region]
+    x0, y0, x1, y1 = (float(v) for v in area.total_bounds)
+    win = read_raster_window(Path(row.path), (x0, y0, x1, y1), CRS(row.crs_wkt))
+    return win.values, win.transform, win.crs.to_wkt(), win.nodata
+
+
+def load_inputs(
+    engine: Engine, population_raster: str | None = None, region: str | None = None
+) -> PlanInputs:
+    """Read every layer the planning run needs (EPSG:4326 GeoDataFrames).
+
+    ``population_raster`` names an imported population GeoTIFF to use instead
+    of the populated places; only its window over ``region`` (or the country)
+    is read. Points of interest feed demand, and fuel stations among them
+    become candidate sites.
+    """
 
     def read(sql: str) -> gpd.GeoDataFrame:
         with engine.connect() as conn:
@@ -321,17 +376,26 @@ def load_inputs(engine: Engine) -> PlanInputs:
         " 'parcel' AS source, ST_PointOnSurface(geom) AS geom FROM cadastre_parcel"
         " WHERE status IS NULL OR status NOT IN ('occupied', 'protected')"
     )
+    fuel = read(
+        "SELECT NULL::int AS candidate_site_id,"
+        " coalesce(name, 'fuel station ' || ext_id) AS name, 150::float8 AS power_kw,"
+        " NULL::text AS land_use, NULL::text AS owner_type,"
+        " NULL::float8 AS parcel_area_m2, 'fuel_station' AS source, geom"
+        " FROM poi WHERE category = 'fuel'"
+    )
+    extra = [g for g in (parcels, fuel) if len(g)]
     cands = (
         gpd.GeoDataFrame(
-            pd.concat([imported, parcels], ignore_index=True),
+            pd.concat([imported, *extra], ignore_index=True),
             geometry="geom",
             crs=WGS84,
         )
-        if len(parcels)
+        if extra
         else imported
     )
     subs = read("SELECT id, name, spare_kw, geom FROM grid_substation")
-    for g in (regions, cities, roads, stations, planned, cands, subs):
+    pois = read("SELECT id, name, category, weight, geom FROM poi")
+    for g in (regions, cities, roads, stations, planned, cands, subs, pois):
         g.rename_geometry("geometry", inplace=True)
     return PlanInputs(
         regions=regions,
@@ -341,6 +405,10 @@ def load_inputs(engine: Engine) -> PlanInputs:
         candidates=cands,
         substations=subs,
         planned=planned,
+        pois=pois,
+        population_raster=None
+        if population_raster is None
+        else _population_raster(engine, population_raster, regions, region),
     )
 
 
@@ -373,6 +441,10 @@ def summary(result: PlanResult) -> dict[str, Any]:
         "population_outside": d.population_outside,
         "ev_fleet": d.ev_fleet,
         "demand_kwh_day": d.total_kwh_day,
+        "poi_weight": float(d.poi.sum()),
+        "demand_shares": dict(
+            zip(("population", "traffic", "poi"), d.shares, strict=True)
+        ),
         "coverage": {
             "radius_km": c.radius_km,
             "minutes": c.minutes_limit,
@@ -600,7 +672,7 @@ def execute(engine: Engine, scenario_id: int, job: Job) -> str:
         progress("loading", 0, 6)
         versions = input_versions(engine)
         digest = input_hash(params.model_dump(mode="json"), versions)
-        inputs = load_inputs(engine)
+        inputs = load_inputs(engine, params.population_raster, params.region)
         result = run_plan(inputs, plan_config(params), progress)
         progress("saving", 6, 6)
         sub_ids = [int(x) for x in inputs.substations["id"]]

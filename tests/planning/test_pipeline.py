@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import importlib
 
@@ -180,3 +181,32 @@ def test_official_region_totals_shape_the_population(
     assert d.total_kwh_day == pytest.approx(
         cfg.demand.public_kwh_day() * d.population.sum() / official.sum()
     )
+
+
+def test_pois_weigh_by_category_unless_they_carry_a_weight(
+    uz_regions: gpd.GeoDataFrame,
+    uz_cities: gpd.GeoDataFrame,
+    uz_roads: gpd.GeoDataFrame,
+) -> None:
+    tashkent = uz_regions[uz_regions["iso_code"] == "UZ-TK"]
+    pois = gpd.GeoDataFrame(
+        {
+            "category": ["fuel", "kiosk", "Mall", "hotel"],
+            "weight": [None, None, None, 4.0],
+        },
+        geometry=gpd.points_from_xy(
+            [69.24, 69.25, 69.28, 69.27], [41.30, 41.31, 41.33, 41.29]
+        ),
+        crs=4326,
+    )
+    base = _inputs(tashkent, uz_cities, uz_roads)
+    inputs = dataclasses.replace(base, pois=pois)
+    cfg = PlanConfig(demand=DemandConfig(resolution=8))
+    d = run_demand(inputs, cfg, _grid(tashkent, 8))
+    # fuel 3 + unknown kiosk 0.5 + mall 3 (case-insensitive) + the hotel's own 4
+    assert d.poi.sum() == pytest.approx(10.5)
+    assert d.shares == pytest.approx((0.6, 0.3, 0.1))
+    poi_cells = d.poi > 0
+    assert d.demand_kwh_day[poi_cells].sum() >= 0.1 * d.total_kwh_day
+    with pytest.raises(InvalidParameterError, match="poi_category_weights"):
+        DemandConfig(poi_category_weights={"fuel": -1.0})

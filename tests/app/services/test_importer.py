@@ -253,6 +253,17 @@ def _pbf(path: Path) -> Path:
             )
         )
         w.add_node(Node(id=5, location=(69.20, 41.28), tags={"amenity": "cafe"}))
+        w.add_node(Node(id=6, location=(69.21, 41.29), tags={"shop": "mall"}))
+        w.add_node(Node(id=7, location=(69.22, 41.29), tags={"amenity": "bench"}))
+        for i, loc in enumerate([(69.23, 41.30), (69.24, 41.30), (69.24, 41.31)]):
+            w.add_node(Node(id=20 + i, location=loc, tags={}))
+        w.add_way(
+            Way(
+                id=13,
+                nodes=[20, 21, 22, 20],
+                tags={"amenity": "fuel", "name": "Uzbekneftegaz 12"},
+            )
+        )
         w.add_way(
             Way(
                 id=10,
@@ -287,6 +298,45 @@ def test_osm_pbf_extract_into_four_layers(migrated_db: str, tmp_path: Path) -> N
     ]
     with pytest.raises(InvalidInputError, match="OSM extract"):
         _imp(migrated_db, "parcels", path)
+    # points of interest: the cafe, the mall and the fuel station (a closed way,
+    # kept as its centroid); the bench and the charging station are not POIs
+    s = _imp(migrated_db, "pois", path)
+    assert (s.read, s.inserted) == (3, 3)
+    assert _q(
+        migrated_db,
+        "SELECT ext_id, category, name, round(ST_X(geom)::numeric, 2)::float8"
+        " FROM poi ORDER BY ext_id",
+    ) == [
+        ("n5", "cafe", None, 69.2),
+        ("n6", "mall", None, 69.21),
+        ("w13", "fuel", "Uzbekneftegaz 12", 69.24),
+    ]
+
+
+def test_poi_file_with_weights_and_bad_rows(sample_db: str, tmp_path: Path) -> None:
+    path = tmp_path / "pois.csv"
+    path.write_text(
+        "id,name,type,weight,lon,lat\n"
+        "P-1,Samarkand Darvoza mall,mall,,66.95,39.65\n"
+        "P-2,Hotel Bukhara,hotel,4.5,64.43,39.77\n"
+        "P-3,Bad weight,cafe,-2,69.24,41.30\n"
+        "P-4,No type,,,69.25,41.31\n",
+        encoding="utf-8",
+    )
+    s = _imp(sample_db, "pois", path)
+    assert (s.read, s.inserted, len(s.rejects)) == (4, 3, 1)
+    assert s.rejects[0].feature == "P-3"
+    assert s.rejects[0].reason == "weight: -2 must be >= 0"
+    rows = _q(
+        sample_db,
+        "SELECT p.ext_id, p.category, p.weight, r.iso_code FROM poi p"
+        " LEFT JOIN region r ON r.id = p.region_id ORDER BY p.ext_id",
+    )
+    assert rows == [
+        ("P-1", "mall", None, "UZ-SA"),
+        ("P-2", "hotel", 4.5, "UZ-BU"),
+        ("P-4", "other", None, "UZ-TK"),
+    ]
 
 
 def test_population_geotiff(migrated_db: str, tmp_path: Path) -> None:
