@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 import subprocess
 import sys
 import threading
@@ -92,6 +91,7 @@ def _serve(s: Settings, host: str | None, port: int | None) -> None:
     import uvicorn  # noqa: PLC0415
 
     from app.main import create_app  # noqa: PLC0415
+    from app.serving import server_config  # noqa: PLC0415
 
     class Server(uvicorn.Server):
         # uvicorn re-raises SIGINT/SIGTERM after shutdown, which would kill the
@@ -102,20 +102,8 @@ def _serve(s: Settings, host: str | None, port: int | None) -> None:
                 yield
                 self._captured_signals.clear()
 
-    config = uvicorn.Config(
-        create_app(s),
-        host=host or s.host,
-        port=port or s.port,
-        log_config=None,
-        # Frames up to 4x the OCPP limit reach the handler and get a CALLERROR;
-        # beyond that the socket is closed (1009) to protect the server.
-        ws_max_size=4 * s.ocpp_max_frame_bytes,
-        ssl_certfile=s.tls_certfile,
-        ssl_keyfile=s.tls_keyfile,
-        ssl_ca_certs=s.tls_ca_certs,
-        # Security profile 3: with a CA configured, every TLS client must present a
-        # certificate it signed (uvicorn does not hand the certificate to the app).
-        ssl_cert_reqs=ssl.CERT_REQUIRED if s.tls_ca_certs else ssl.CERT_NONE,
+    config = server_config(
+        create_app(s), s, host=host or s.host, port=port or s.port, log_config=None
     )
     Server(config).run()
 

@@ -41,6 +41,7 @@ from app.services.charging import OcppContext
 from app.services.group_commit import GroupCommitter
 from app.services.ocpp_log import MessageLog
 from app.services.registry import ConnectionRegistry
+from app.serving import common_name
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -199,6 +200,9 @@ class OcppServer:
                 "tls_required",
                 f"security profile {ident.security_profile} requires wss://",
             )
+        if ident.security_profile == 3:
+            self.check_certificate(ws, charge_point_id)
+            return ident
         if ident.password_hash is None:
             if ident.security_profile == 0:
                 return ident
@@ -212,6 +216,29 @@ class OcppServer:
             raise Refusal(401, "password_required", "HTTP Basic password required")
         await self._verify(ident.id, ident.password_hash, password)
         return ident
+
+    @staticmethod
+    def check_certificate(ws: WebSocket, charge_point_id: str) -> None:
+        """Security profile 3: the TLS client certificate (already verified
+        against the CA by the TLS layer) must name this charge point as its
+        common name, so one station's certificate cannot log in as another."""
+        tls = ws.scope.get("extensions", {}).get("tls") or {}
+        name = tls.get("client_cert_name")
+        if not name:
+            raise Refusal(
+                401,
+                "certificate_required",
+                "security profile 3 requires a TLS client certificate"
+                " (the server needs QUVVAT_TLS_CA_CERTS)",
+            )
+        cn = common_name(name)
+        if cn != charge_point_id:
+            raise Refusal(
+                403,
+                "certificate_mismatch",
+                f"the client certificate is issued to CN={cn!r}, not to"
+                f" {charge_point_id!r}",
+            )
 
     async def _verify(self, cp: str, password_hash: str, password: str) -> None:
         key = hashlib.sha256(f"{password_hash}\x00{password}".encode()).hexdigest()

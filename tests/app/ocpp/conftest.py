@@ -4,7 +4,6 @@ on its own migrated database; clients are real ``ocpp`` charge points."""
 from __future__ import annotations
 
 import asyncio
-import ssl
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from app.main import create_app
 from app.services.charge_points import password_hasher
+from app.serving import server_config
 from app.settings import Settings
 from tests.pg import PgServer, create_db, drop_db, new_db_name
 
@@ -74,12 +74,9 @@ class LiveServer:
 
 def _start(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, Any]:
     app = create_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, lifespan="on",
-        ws_max_size=4 * settings.ocpp_max_frame_bytes, ws_ping_interval=None,
-        ssl_certfile=settings.tls_certfile, ssl_keyfile=settings.tls_keyfile,
-        ssl_ca_certs=settings.tls_ca_certs,
-        ssl_cert_reqs=ssl.CERT_REQUIRED if settings.tls_ca_certs else ssl.CERT_NONE,
+    config = server_config(
+        app, settings, host="127.0.0.1", port=0, log_config=None, lifespan="on",
+        ws_ping_interval=None,
     )  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True, name="uvicorn-test")

@@ -1,5 +1,6 @@
-"""Security profiles 2/3: wss:// with the server certificate, client certificates
-required when a CA is configured (certificates made here with openssl)."""
+"""Security profiles 2/3: wss:// (TLS 1.3 only) with the server certificate, client
+certificates required when a CA is configured, and under profile 3 the
+certificate's CN must be the charge point id (certificates made here with openssl)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
              "-out", str(d / "ca.pem"), "-days", "2", "-subj", "/CN=Quvvat Test CA")  # fmt: skip
     for name, subject, ext in (
         ("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1"),
-        ("client", "/CN=TLS-CP", "extendedKeyUsage=clientAuth"),
+        ("client", "/O=Quvvat Test/CN=TLS-CP", "extendedKeyUsage=clientAuth"),
     ):
         _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(d / f"{name}.key"),
                  "-out", str(d / f"{name}.csr"), "-subj", subject, "-addext", ext)  # fmt: skip
@@ -60,15 +61,45 @@ def _context(pki: Path, client_cert: bool) -> ssl.SSLContext:
 async def test_profile_3_connects_over_wss_with_client_certificate(
     tls_server: LiveServer, pki: Path
 ) -> None:
-    cp = tls_server.add_charge_point(profile=3)
+    # profile 3 authenticates by the certificate alone: no Basic password
+    cp = tls_server.add_charge_point(cp_id="TLS-CP", password=None, profile=3)
     url = f"wss://127.0.0.1:{tls_server.port}/ocpp/{cp}"
     async with websockets.connect(
         url, subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
-        additional_headers=basic_auth(cp, PASSWORD), ssl=_context(pki, client_cert=True),
+        ssl=_context(pki, client_cert=True),
     ) as ws:  # fmt: skip
         await ws.send('[2,"h1","Heartbeat",{}]')
         answer = await ws.recv()
         assert str(answer).startswith('[3,"h1",{"currentTime"')
+        assert ws.transport.get_extra_info("ssl_object").version() == "TLSv1.3"
+
+
+@pytest.mark.anyio
+async def test_profile_3_certificate_of_another_charge_point_is_refused(
+    tls_server: LiveServer, pki: Path
+) -> None:
+    cp = tls_server.add_charge_point(profile=3)  # the certificate names TLS-CP
+    with pytest.raises(websockets.InvalidStatus) as e:
+        async with websockets.connect(
+            f"wss://127.0.0.1:{tls_server.port}/ocpp/{cp}", subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
+            additional_headers=basic_auth(cp, PASSWORD), ssl=_context(pki, client_cert=True),
+        ):  # fmt: skip
+            pass
+    assert e.value.response.status_code == 403
+    assert b"CN='TLS-CP'" in e.value.response.body
+
+
+@pytest.mark.anyio
+async def test_tls_below_1_3_is_refused(tls_server: LiveServer, pki: Path) -> None:
+    cp = tls_server.add_charge_point(profile=2)
+    ctx = _context(pki, client_cert=True)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        async with websockets.connect(
+            f"wss://127.0.0.1:{tls_server.port}/ocpp/{cp}", subprotocols=["ocpp2.0.1"],  # type: ignore[list-item]
+            additional_headers=basic_auth(cp, PASSWORD), ssl=ctx,
+        ):  # fmt: skip
+            pass
 
 
 @pytest.mark.anyio
