@@ -44,6 +44,8 @@ from app.services.import_log import (
 )
 from geo.errors import GeoError
 from geo.io import OsmKind, detect_format, read_raster_info, read_vector
+from geo.measure import ellipsoid_areas_m2
+from geo.overlay import polygon_index
 from geo.validate import GeometryKind, validate_geometries
 
 logger = logging.getLogger(__name__)
@@ -594,16 +596,25 @@ def _region_ids(
     out: list[int | None] = [None] * len(shapes)
     if not regions or not shapes:
         return out
-    ids = np.array([r[0] for r in regions])
+    ids = [int(r[0]) for r in regions]
     polys = shapely.from_wkb([bytes(r[1]) for r in regions])
-    shapely.prepare(polys)
     geoms = np.asarray(shapes, dtype=object)
     pts = geoms if kind == "point" else shapely.point_on_surface(geoms)
-    assigned = np.full(len(pts), -1, dtype=np.int64)
-    for rid, poly in zip(ids, polys, strict=True):  # lowest id first wins
-        hit = (assigned < 0) & shapely.intersects(poly, pts)
-        assigned[hit] = rid
-    out = [int(r) if r >= 0 else None for r in assigned]
+    # lowest id first wins on a shared border
+    which = polygon_index(shapely.get_x(pts), shapely.get_y(pts), list(polys))
+    return [ids[i] if i >= 0 else None for i in which.tolist()]
+
+
+def _computed_columns(
+    conn: Connection, spec: LayerSpec, shapes: Sequence[Any]
+) -> list[tuple[str, str, list[Any]]]:
+    """Columns the importer derives in Python: (name, SQL type, values)."""
+    out: list[tuple[str, str, list[Any]]] = []
+    if spec.region:
+        out.append(("region_id", "int", _region_ids(conn, shapes, spec.kind)))
+    if spec.table == "cadastre_parcel":
+        # geodesic, the same figure as ST_Area(geography) but ~20x faster
+        out.append(("area_m2", "float8", ellipsoid_areas_m2(shapes).tolist()))
     return out
 
 
@@ -615,12 +626,10 @@ def _upsert(
     tmp_cols = ["ext_id text", "geom bytea", "properties text"] + [
         f"{f.column} {f.sql_type}" for f in spec.fields
     ]
-    extra_names: list[str] = []
-    extra_series: list[Sequence[Any]] = []
-    if spec.region:
-        tmp_cols.append("region_id int")
-        extra_names.append("region_id")
-        extra_series.append(_region_ids(conn, rows["shape"], spec.kind))
+    computed = _computed_columns(conn, spec, rows["shape"])
+    tmp_cols += [f"{name} {sql_type}" for name, sql_type, _ in computed]
+    extra_names = [name for name, _, _ in computed]
+    extra_series = [values for _, _, values in computed]
     conn.execute(
         text(f"CREATE TEMP TABLE _import ({', '.join(tmp_cols)}) ON COMMIT DROP")
     )
@@ -663,7 +672,7 @@ def _upsert(
         select.append(f"ST_Length({geom}::geography) / 1000.0")
     if spec.table == "cadastre_parcel":
         target.append("area_m2")
-        select.append(f"ST_Area({geom}::geography)")
+        select.append("t.area_m2")
     sets = [f"{c} = EXCLUDED.{c}" for c in target if c != "ext_id"]
     if spec.timestamps:
         sets.append("updated_at = now()")
