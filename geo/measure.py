@@ -17,7 +17,8 @@ Method
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +37,7 @@ _E2: Final = _F * (2 - _F)
 _GEOD: Final = Geod(ellps="WGS84")
 
 
-def ellipsoid_areas_m2(geoms: npt.ArrayLike) -> FloatArray:
+def ellipsoid_areas_m2(geoms: Sequence[Any] | npt.NDArray[np.object_]) -> FloatArray:
     """Area of each (multi)polygon in EPSG:4326 on the WGS84 ellipsoid, m².
 
     Holes are subtracted; None or empty geometries measure 0.

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.errors import InvalidInputError, PayloadTooLargeError
+from app.services import importer
 from app.services.import_log import IMPORT_LAYERS
 from app.services.importer import LAYERS, ImportOptions, import_file
 from app.settings import get_settings
@@ -518,6 +519,27 @@ def test_failed_import_leaves_nothing(sample_db: str, tmp_path: Path) -> None:
     assert _q(
         sample_db, "SELECT count(*) FROM planned_site WHERE ext_id LIKE 'OK-%'"
     ) == [(0,)]
+
+
+def test_a_known_id_past_the_probe_falls_back_to_the_upsert(
+    sample_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fresh COPY looks up only the first ids; an existing id further down
+    makes the COPY fail and the import upserts instead: nothing is doubled."""
+    monkeypatch.setattr(importer, "_FRESH_PROBE", 1)
+    path = tmp_path / "mixed.geojson"
+    _stations(1).to_file(path, driver="GeoJSON")
+    assert _imp(sample_db, "stations", path).inserted == 1
+    mixed = _stations(3).iloc[[1, 2, 0]]  # T-1, T-2 new; T-0 known, last
+    mixed.to_file(path, driver="GeoJSON")
+    s = _imp(sample_db, "stations", path)
+    assert (s.inserted, s.updated) == (2, 1)
+    assert _q(
+        sample_db,
+        "SELECT ext_id, count(*), min(o.name) FROM site JOIN operator o"
+        " ON o.id = site.operator_id WHERE ext_id LIKE 'T-%' GROUP BY ext_id"
+        " ORDER BY ext_id",
+    ) == [("T-0", 1, "Test Op"), ("T-1", 1, "Test Op"), ("T-2", 1, "Test Op")]
 
 
 def test_no_id_column_uses_the_geometry_as_identity(
