@@ -29,12 +29,12 @@ async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _sync_engine(request: Request) -> Engine:
+async def _sync_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.sync_engine
     return engine
 
@@ -46,12 +46,12 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 SyncEngineDep = Annotated[Engine, Depends(_sync_engine)]
 
 
-def _maker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def _maker(request: Request) -> async_sessionmaker[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return maker
 
 
-def _registry(request: Request) -> ConnectionRegistry:
+async def _registry(request: Request) -> ConnectionRegistry:
     registry: ConnectionRegistry = request.app.state.registry
     return registry
 

@@ -39,6 +39,9 @@ def make_read_engine(url: str) -> AsyncEngine:
         max_overflow=10,
         pool_recycle=600,
         isolation_level="AUTOCOMMIT",
+        # Autocommit leaves no transaction to roll back when a connection returns
+        # to the pool: skip the reset (a ROLLBACK round trip per request).
+        pool_reset_on_return=None,
     )
 
 

@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.auth import Anyone, AnyUser, public_write
 from app.api.deps import SessionDep
+from app.api.params import async_params
 from app.errors import ForbiddenError, InvalidInputError, UnauthorizedError
 from app.schemas.accounts import (
     Message,
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 me_router = APIRouter(prefix="/api/me", tags=["me"])
 
 
-def _cfg(request: Request) -> accounts.AuthConfig:
+async def _cfg(request: Request) -> accounts.AuthConfig:
     cfg: accounts.AuthConfig = request.app.state.auth_config
     return cfg
 
@@ -79,7 +80,9 @@ async def register(body: SignUp, session: SessionDep, _: Anyone) -> UserPublic:
 @public_write("login happens before there is a token")
 async def login(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[
+        OAuth2PasswordRequestForm, Depends(async_params(OAuth2PasswordRequestForm))
+    ],
     session: SessionDep,
     cfg: Cfg,
     _: Anyone,

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/me", tags=["cabinet"])
 Driver = Annotated[Principal, Depends(require_role("client"))]
 
 
-def _flat(request: Request) -> int:
+async def _flat(request: Request) -> int:
     return int(request.app.state.settings.flat_tariff_uzs_per_kwh)
 
 

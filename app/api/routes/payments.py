@@ -60,7 +60,7 @@ def secrets_of(settings: Settings) -> payments.ProviderSecrets:
     )
 
 
-def _secrets(request: Request) -> payments.ProviderSecrets:
+async def _secrets(request: Request) -> payments.ProviderSecrets:
     return secrets_of(request.app.state.settings)
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.auth import Staff
 from app.api.deps import SessionDep
+from app.api.params import async_params
 from app.schemas.ocpp import (
     MeterSamplePublic,
     SessionDetailPublic,
@@ -47,7 +48,7 @@ class SessionQuery:
         )
 
 
-QueryDep = Annotated[SessionQuery, Depends()]
+QueryDep = Annotated[SessionQuery, Depends(async_params(SessionQuery))]
 
 
 @router.get(

@@ -21,7 +21,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def station_filter(
+async def station_filter(
     bbox: Annotated[
         str | None,
         Query(

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from app.api.auth import Anyone
 from app.api.deps import ReadConnDep, SessionDep
+from app.api.params import async_params
 from app.errors import InvalidInputError
 from app.services import tiles as tile_service
 
@@ -144,7 +145,7 @@ async def get_tile(
     x: int,
     y: int,
     conn: ReadConnDep,
-    stations: Annotated[StationQuery, Depends()],
+    stations: Annotated[StationQuery, Depends(async_params(StationQuery))],
     _: Anyone,
 ) -> Response:
     """An MVT tile (EPSG:3857, extent 4096); an empty body for an empty tile."""
