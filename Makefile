@@ -31,7 +31,8 @@ fmt: ## format and fix what ruff can
 	ruff format app geo planning tests bench sql/env.py
 	ruff check --fix app geo planning tests bench sql/env.py
 
-bench: setup ## run every benchmark and print results (see bench/RESULTS.md)
+bench: ## run every benchmark and print results (see bench/RESULTS.md)
+	@scripts/setup.sh --bench
 	$(PY) -m bench $(BENCH_ARGS)
 
 db-upgrade: setup ## apply the migrations to DATABASE_URL or the embedded cluster

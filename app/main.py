@@ -37,7 +37,7 @@ from app.api.routes import (
 from app.api.routes import auth as auth_routes
 from app.db.session import (
     make_async_engine,
-    make_read_engine,
+    make_read_pool,
     make_sessionmaker,
     make_sync_engine,
     resolve_database_url,
@@ -97,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = resolve_database_url(settings)
         app.state.database_url = url
         app.state.engine = make_async_engine(url)
-        app.state.read_engine = make_read_engine(url)
+        app.state.read_pool = make_read_pool(url)
+        await app.state.read_pool.open(wait=False)
         app.state.sync_engine = make_sync_engine(url)
         app.state.sessionmaker = make_sessionmaker(app.state.engine)
         app.state.planning_jobs = PlanningJobs()
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ocpp_server.stop_runtime(app)
             await app.state.planning_jobs.shutdown()
             await app.state.engine.dispose()
-            await app.state.read_engine.dispose()
+            await app.state.read_pool.close()
             app.state.sync_engine.dispose()
 
     app = FastAPI(

@@ -8,8 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
     AsyncSession,
     async_sessionmaker,
 )
@@ -23,12 +21,6 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    engine: AsyncEngine = request.app.state.read_engine
-    async with engine.connect() as conn:
-        yield conn
-
-
 async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -40,8 +32,6 @@ async def _sync_engine(request: Request) -> Engine:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session)]
-#: An autocommit connection for single-statement reads (see make_read_engine).
-ReadConnDep = Annotated[AsyncConnection, Depends(_read_connection)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SyncEngineDep = Annotated[Engine, Depends(_sync_engine)]
 

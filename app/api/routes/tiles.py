@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api.auth import Anyone
-from app.api.deps import ReadConnDep, SessionDep
-from app.api.params import async_params
+from app.api.deps import SessionDep
 from app.errors import InvalidInputError
 from app.services import tiles as tile_service
 
@@ -24,36 +23,30 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-@dataclass
-class StationQuery:
+class StationQuery(BaseModel):
     """Filters of the ``stations`` layer; ignored by the other layers."""
 
-    status: Annotated[
-        str | None,
-        Query(
-            description="Comma-separated statuses: available, charging, faulted, "
-            "unavailable, offline, unknown",
-            max_length=200,
-        ),
-    ] = None
-    connector_type: Annotated[
-        str | None,
-        Query(description="CCS2, GBT_DC, GBT_AC, CHADEMO or TYPE2", max_length=16),
-    ] = None
-    min_power_kw: Annotated[
-        float | None, Query(ge=0, le=1000, description="Minimum max power (kW)")
-    ] = None
-    operator: Annotated[
-        str | None, Query(max_length=200, description="Operator name")
-    ] = None
-    region: Annotated[
-        str | None,
-        Query(pattern=r"^UZ-[A-Z]{2}$", description="Region, ISO 3166-2 (e.g. UZ-TK)"),
-    ] = None
-    q: Annotated[
-        str | None,
-        Query(max_length=100, description="Search in name, city and address"),
-    ] = None
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    status: str | None = Field(
+        None,
+        description="Comma-separated statuses: available, charging, faulted, "
+        "unavailable, offline, unknown",
+        max_length=200,
+    )
+    connector_type: str | None = Field(
+        None, description="CCS2, GBT_DC, GBT_AC, CHADEMO or TYPE2", max_length=16
+    )
+    min_power_kw: float | None = Field(
+        None, ge=0, le=1000, description="Minimum max power (kW)"
+    )
+    operator: str | None = Field(None, max_length=200, description="Operator name")
+    region: str | None = Field(
+        None, pattern=r"^UZ-[A-Z]{2}$", description="Region, ISO 3166-2 (e.g. UZ-TK)"
+    )
+    q: str | None = Field(
+        None, max_length=100, description="Search in name, city and address"
+    )
 
     def to_filter(self) -> tile_service.StationFilter:
         statuses = None
@@ -69,6 +62,58 @@ class StationQuery:
             region=self.region,
             q=self.q or None,
         )
+
+
+def _openapi_parameters() -> list[dict[str, Any]]:
+    """The tile route's parameters for the OpenAPI document: the route parses
+    them itself (FastAPI's per-parameter handling cost more than the rest of a
+    tile request), from the same definitions."""
+    path: list[dict[str, Any]] = [
+        {"name": "layer", "in": "path", "required": True, "schema": {"type": "string"}},
+        *(
+            {"name": n, "in": "path", "required": True, "schema": {"type": "integer"}}
+            for n in ("z", "x", "y")
+        ),
+    ]
+    props = StationQuery.model_json_schema()["properties"]
+    query = [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": prop.pop("description", ""),
+            "schema": prop,
+        }
+        for name, prop in props.items()
+    ]
+    return path + query
+
+
+def _coordinate(request: Request, name: str) -> int:
+    raw = request.path_params[name]
+    try:
+        return int(raw)
+    except ValueError:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "int_parsing",
+                    "loc": ("path", name),
+                    "msg": "Input should be a valid integer, unable to parse string"
+                    " as an integer",
+                    "input": raw,
+                }
+            ]
+        ) from None
+
+
+def _station_query(request: Request) -> StationQuery:
+    try:
+        return StationQuery.model_validate(request.query_params)
+    except ValidationError as e:
+        raise RequestValidationError(
+            [{**err, "loc": ("query", *err["loc"])} for err in e.errors()]
+        ) from None
 
 
 class TileLayerInfo(BaseModel):
@@ -137,22 +182,18 @@ async def tilejson(
     summary="One vector tile of a layer",
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, **_ERRORS},
+    openapi_extra={"parameters": _openapi_parameters()},
 )
-async def get_tile(
-    request: Request,
-    layer: str,
-    z: int,
-    x: int,
-    y: int,
-    conn: ReadConnDep,
-    stations: Annotated[StationQuery, Depends(async_params(StationQuery))],
-    _: Anyone,
-) -> Response:
-    """An MVT tile (EPSG:3857, extent 4096); an empty body for an empty tile."""
+async def get_tile(request: Request, _: Anyone) -> Response:
+    """An MVT tile (EPSG:3857, extent 4096); an empty body for an empty tile.
+
+    The station filters (query parameters) apply to the ``stations`` layer."""
+    layer = request.path_params["layer"]
+    z, x, y = (_coordinate(request, n) for n in ("z", "x", "y"))
+    stations = _station_query(request).to_filter() if layer == "stations" else None
     cache: tile_service.TileCache = request.app.state.tile_cache
-    tile = await tile_service.render_tile(
-        conn, cache, layer, z, x, y, stations.to_filter()
-    )
+    async with request.app.state.read_pool.connection() as conn:
+        tile = await tile_service.render_tile(conn, cache, layer, z, x, y, stations)
     live = layer == "stations"
     return Response(
         tile,
