@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import IdToken
 from app.errors import ConflictError, NotFoundError
+from app.services import audit
+from app.services.principal import Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ async def create_token(
     status: str,
     expires_at: datetime | None,
     parent_id_tag: str | None,
+    principal: Principal | None = None,
 ) -> TokenView:
     row = IdToken(
         token=token, token_type=token_type, status=status, expires_at=expires_at,
@@ -54,6 +57,10 @@ async def create_token(
     try:
         async with db.begin():
             db.add(row)
+            await db.flush()
+            await audit.record(
+                db, principal, "create", "id_token", row.id, after=audit.snapshot(row)
+            )
     except IntegrityError as e:
         raise ConflictError(
             f"id token {token!r} already exists", "id_token_exists"
@@ -69,6 +76,7 @@ async def update_token(
     expires_at: datetime | None,
     parent_id_tag: str | None,
     clear_expiry: bool = False,
+    principal: Principal | None = None,
 ) -> TokenView:
     async with db.begin():
         row = await db.scalar(
@@ -76,18 +84,28 @@ async def update_token(
         )
         if row is None:
             raise NotFoundError(f"id token {token!r} not found", "id_token_not_found")
+        before = audit.snapshot(row)
         if status is not None:
             row.status = status
         if expires_at is not None or clear_expiry:
             row.expires_at = expires_at
         if parent_id_tag is not None:
             row.parent_id_tag = parent_id_tag or None
+        await db.flush()
+        await audit.record(
+            db, principal, "update", "id_token", row.id,
+            before=before, after=audit.snapshot(row),
+        )  # fmt: skip
     return _view(row)
 
 
-async def delete_token(db: AsyncSession, token: str) -> None:
+async def delete_token(
+    db: AsyncSession, token: str, principal: Principal | None = None
+) -> None:
     async with db.begin():
         row = await db.scalar(select(IdToken).where(IdToken.token == token))
         if row is None:
             raise NotFoundError(f"id token {token!r} not found", "id_token_not_found")
+        before = audit.snapshot(row)
         await db.delete(row)
+        await audit.record(db, principal, "delete", "id_token", row.id, before=before)

@@ -205,7 +205,7 @@ async def new_version(
                 "a new version keeps the scope; create a new tariff instead",
                 "scope_change",
             )
-        spec = replace(base, valid_to=None, **changes)
+        spec = replace(base, **{"valid_to": None, **changes})
         _validate(spec)
         _can_write(principal, spec.operator_id)
         if spec.valid_from <= old.valid_from:

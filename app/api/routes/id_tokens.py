@@ -31,10 +31,13 @@ async def list_tokens(
     "", summary="Create an id token", status_code=status.HTTP_201_CREATED,
     responses={409: {"description": "Token exists"}},
 )  # fmt: skip
-async def create_token(body: IdTokenCreate, db: SessionDep, _: Admin) -> IdTokenPublic:
+async def create_token(
+    body: IdTokenCreate, db: SessionDep, principal: Admin
+) -> IdTokenPublic:
     t = await svc.create_token(
         db, token=body.token, token_type=body.token_type, status=body.status,
         expires_at=body.expires_at, parent_id_tag=body.parent_id_tag,
+        principal=principal,
     )  # fmt: skip
     return IdTokenPublic.model_validate(t)
 
@@ -44,12 +47,13 @@ async def create_token(body: IdTokenCreate, db: SessionDep, _: Admin) -> IdToken
     responses={404: {"description": "Unknown token"}},
 )  # fmt: skip
 async def update_token(
-    token: str, body: IdTokenUpdate, db: SessionDep, _: Admin
+    token: str, body: IdTokenUpdate, db: SessionDep, principal: Admin
 ) -> IdTokenPublic:
     t = await svc.update_token(
         db, token, status=body.status, expires_at=body.expires_at,
         parent_id_tag=body.parent_id_tag,
         clear_expiry="expires_at" in body.model_fields_set and body.expires_at is None,
+        principal=principal,
     )  # fmt: skip
     return IdTokenPublic.model_validate(t)
 
@@ -58,5 +62,5 @@ async def update_token(
     "/{token}", summary="Delete a token", status_code=status.HTTP_204_NO_CONTENT,
     responses={404: {"description": "Unknown token"}},
 )  # fmt: skip
-async def delete_token(token: str, db: SessionDep, _: Admin) -> None:
-    await svc.delete_token(db, token)
+async def delete_token(token: str, db: SessionDep, principal: Admin) -> None:
+    await svc.delete_token(db, token, principal)

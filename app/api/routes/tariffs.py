@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -12,8 +13,13 @@ from fastapi import APIRouter, Depends, Query, status
 from app.api.auth import Admin, Anyone, Principal, require_role
 from app.api.deps import SessionDep
 from app.db.models import Tariff
-from app.errors import NotFoundError
-from app.schemas.tariffs import TariffCreate, TariffPublic, TariffVersion
+from app.errors import InvalidInputError, NotFoundError
+from app.schemas.tariffs import (
+    ConnectorType,
+    TariffCreate,
+    TariffPublic,
+    TariffVersion,
+)
 from app.services import pricing, tariffs
 from app.services.tariffs import TariffSpec
 
@@ -61,23 +67,45 @@ async def effective_tariff(
     session: SessionDep,
     _: Anyone,
     *,
-    charge_point_id: Annotated[str, Query(min_length=1, max_length=48)],
+    charge_point_id: Annotated[str | None, Query(min_length=1, max_length=48)] = None,
     evse_id: Annotated[int | None, Query(ge=1)] = None,
     connector_id: Annotated[int | None, Query(ge=1)] = None,
+    operator_id: Annotated[
+        int | None, Query(description="Without a charge point: the operator")
+    ] = None,
+    connector_type: Annotated[
+        ConnectorType | None, Query(description="Without a charge point")
+    ] = None,
+    power_kw: Annotated[
+        Decimal | None,
+        Query(gt=0, le=1000, description="Without a charge point: connector power"),
+    ] = None,
+    at: Annotated[
+        datetime | None, Query(description="When the session starts (default: now)")
+    ] = None,
 ) -> TariffPublic:
-    """The tariff a session started now at this connector would be priced by."""
-    info = await pricing.connector_info(
-        session, charge_point_id, evse_id=evse_id, connector_id=connector_id
-    )
-    if (
-        info.site_id is None
-        and info.operator_id is None
-        and info.connector_type is None
-    ):
-        raise NotFoundError(f"charge point {charge_point_id!r} not found")
-    row = await pricing.tariff_in_effect(session, info, datetime.now(UTC))
+    """The tariff a session started at ``at`` (default now) would be priced by: at
+    a charge point's connector, or, without ``charge_point_id``, at any connector of
+    ``operator_id`` with ``connector_type`` and ``power_kw`` (a preview)."""
+    if charge_point_id is not None:
+        info = await pricing.connector_info(
+            session, charge_point_id, evse_id=evse_id, connector_id=connector_id
+        )
+        if (
+            info.site_id is None
+            and info.operator_id is None
+            and info.connector_type is None
+        ):
+            raise NotFoundError(f"charge point {charge_point_id!r} not found")
+        what = repr(charge_point_id)
+    else:
+        info = pricing.ConnectorInfo(operator_id, None, connector_type, power_kw)
+        what = f"operator {operator_id}" if operator_id is not None else "the network"
+    if at is not None and at.tzinfo is None:
+        raise InvalidInputError("at: needs a time zone", "naive_datetime")
+    row = await pricing.tariff_in_effect(session, info, at or datetime.now(UTC))
     if row is None:
-        raise NotFoundError(f"no tariff in effect for {charge_point_id!r}", "no_tariff")
+        raise NotFoundError(f"no tariff in effect for {what}", "no_tariff")
     return _pub(row)
 
 
