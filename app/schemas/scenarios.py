@@ -121,3 +121,51 @@ class ProgressPublic(BaseModel):
     stage: str
     done: int
     total: int
+
+
+#: The unit of each parameter of :class:`ScenarioCreate` the planner form shows.
+PARAMETER_UNITS: dict[str, str] = {
+    "resolution": "h3",
+    "year": "year",
+    "ev_fleet": "evs",
+    "kwh_per_ev_day": "kwh_per_ev_day",
+    "public_charging_share": "share",
+    "radius_km": "km",
+    "minutes": "min",
+    "catchment_km": "km",
+    "n_sites": "sites",
+    "budget_uzs": "uzs",
+}
+
+
+class ParameterInfo(BaseModel):
+    """One parameter of a new scenario: its default (what an omitted value
+    becomes), unit and bounds (``None``: unbounded; ``exclusive_minimum``: the
+    value must be greater than ``minimum``)."""
+
+    name: str
+    unit: str
+    default: float | int | None
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: bool
+    integer: bool
+    optional: bool = Field(description="null is allowed (e.g. ev_fleet: projected)")
+    description: str | None
+
+
+class RuleInfo(BaseModel):
+    """A corridor rule set (``uz`` is configurable through ``uz_rule``)."""
+
+    name: RuleName
+    max_gap_km: float
+    max_offset_km: float
+    min_pool_kw: float
+    min_points: int
+    min_point_kw: float
+
+
+class ScenarioDefaults(BaseModel):
+    parameters: list[ParameterInfo]
+    rules: list[RuleInfo]
+    default_rules: list[RuleName]

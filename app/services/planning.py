@@ -33,12 +33,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import RasterLayer, Region, Scenario
 from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.schemas.scenarios import ScenarioCreate
+from app.schemas.scenarios import (
+    PARAMETER_UNITS,
+    ParameterInfo,
+    RuleInfo,
+    ScenarioCreate,
+    ScenarioDefaults,
+    UzRuleIn,
+)
 from geo import h3 as gh3
 from geo.crs import WGS84
 from geo.errors import GeoError
 from geo.io import read_raster_window
 from planning.config import (
+    CORRIDOR_RULES,
     CorridorRule,
     CoverageConfig,
     DemandConfig,
@@ -162,6 +170,60 @@ def plan_config(p: ScenarioCreate) -> PlanConfig:
         corridor_rules=tuple(r for r in p.rules if r != "uz"),
         custom_rule=uz if "uz" in p.rules else None,
         candidate_sources=tuple(p.candidate_sources),
+    )
+
+
+def scenario_defaults() -> ScenarioDefaults:
+    """What a new scenario gets when a parameter is omitted, with units and bounds
+    (read from :class:`ScenarioCreate`, so the form and the API cannot disagree)."""
+    params = []
+    for name, unit in PARAMETER_UNITS.items():
+        f = ScenarioCreate.model_fields[name]
+        lo: float | None = None
+        hi: float | None = None
+        exclusive = False
+        for m in f.metadata:
+            if (v := getattr(m, "ge", None)) is not None:
+                lo = float(v)
+            if (v := getattr(m, "gt", None)) is not None:
+                lo, exclusive = float(v), True
+            if (v := getattr(m, "le", None)) is not None:
+                hi = float(v)
+        args = getattr(f.annotation, "__args__", (f.annotation,))
+        params.append(
+            ParameterInfo(
+                name=name,
+                unit=unit,
+                default=f.get_default(call_default_factory=True),
+                minimum=lo,
+                maximum=hi,
+                exclusive_minimum=exclusive,
+                integer=int in args,
+                optional=type(None) in args,
+                description=f.description,
+            )
+        )
+    uz = UzRuleIn()
+    custom = CorridorRule(
+        "uz", uz.max_gap_km, uz.max_offset_km, uz.min_pool_kw, uz.min_points
+    )
+    rules = [
+        RuleInfo(
+            name=r.name,
+            max_gap_km=r.max_gap_km,
+            max_offset_km=r.max_offset_km,
+            min_pool_kw=r.min_pool_kw,
+            min_points=r.min_points,
+            min_point_kw=r.min_point_kw,
+        )
+        for r in (*(v for k, v in CORRIDOR_RULES.items() if k != "uz"), custom)
+    ]
+    return ScenarioDefaults(
+        parameters=params,
+        rules=rules,
+        default_rules=ScenarioCreate.model_fields["rules"].get_default(
+            call_default_factory=True
+        ),
     )
 
 

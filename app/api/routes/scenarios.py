@@ -17,6 +17,7 @@ from app.api.deps import SessionDep, SyncEngineDep
 from app.schemas.scenarios import (
     ProgressPublic,
     ScenarioCreate,
+    ScenarioDefaults,
     ScenarioPublic,
     ScenariosPublic,
 )
@@ -65,6 +66,15 @@ async def list_scenarios(session: SessionDep, _: Reader) -> ScenariosPublic:
     return ScenariosPublic(
         data=[ScenarioPublic.model_validate(r) for r in rows], count=len(rows)
     )
+
+
+@router.get(
+    "/defaults", summary="Parameters of a new scenario: defaults, units, bounds"
+)
+async def defaults(_: Staff) -> ScenarioDefaults:
+    """What each omitted parameter of `POST /api/scenarios` becomes, with its unit
+    and bounds, and the corridor rule sets (for the planner's form)."""
+    return svc.scenario_defaults()
 
 
 @router.get("/{scenario_id}", summary="One scenario with its summary", responses=ERRORS)

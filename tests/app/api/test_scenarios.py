@@ -217,3 +217,95 @@ def test_cancel_a_running_scenario(sample_client: TestClient) -> None:
     assert done.status == "cancelled" and done.error == "cancelled by the user"
     r = c.post(f"/api/scenarios/{s['id']}/cancel", headers=AUTH)
     assert r.status_code == 409 and r.json()["code"] == "not_running"
+
+
+def test_defaults_for_the_planner_form(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """The form's defaults, units and bounds are those of the API and of planning/config."""
+    from planning.config import (  # noqa: PLC0415
+        CORRIDOR_RULES,
+        CoverageConfig,
+        DemandConfig,
+        ScoringConfig,
+        SelectionConfig,
+    )
+
+    assert client.get("/api/scenarios/defaults").status_code == 401
+    r = client.get("/api/scenarios/defaults", headers=admin)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    params = {p["name"]: p for p in body["parameters"]}
+    demand, cov = DemandConfig(), CoverageConfig()
+    sel, scoring = SelectionConfig(), ScoringConfig()
+    expected = {
+        "resolution": (demand.resolution, "h3"),
+        "year": (demand.year, "year"),
+        "ev_fleet": (demand.ev_fleet, "evs"),
+        "kwh_per_ev_day": (demand.kwh_per_ev_day, "kwh_per_ev_day"),
+        "public_charging_share": (demand.public_charging_share, "share"),
+        "radius_km": (cov.radius_km, "km"),
+        "minutes": (cov.minutes, "min"),
+        "catchment_km": (scoring.catchment_km, "km"),
+        "n_sites": (sel.n_sites, "sites"),
+        "budget_uzs": (sel.budget_uzs, "uzs"),
+    }
+    assert {k: (p["default"], p["unit"]) for k, p in params.items()} == expected
+    assert (params["resolution"]["minimum"], params["resolution"]["maximum"]) == (6, 9)
+    assert params["resolution"]["integer"] and not params["resolution"]["optional"]
+    assert params["radius_km"]["exclusive_minimum"] and params["ev_fleet"]["optional"]
+    assert params["public_charging_share"]["maximum"] == 1
+    rules = {r["name"]: r for r in body["rules"]}
+    assert set(rules) == {"afir", "nevi", "uz"} == set(body["default_rules"])
+    for name in ("afir", "nevi", "uz"):
+        assert rules[name]["max_gap_km"] == CORRIDOR_RULES[name].max_gap_km
+        assert rules[name]["min_points"] == CORRIDOR_RULES[name].min_points
+    # What an omitted parameter becomes is what the form shows.
+    r = client.post(
+        "/api/scenarios?run=false", json={"name": "defaults-check"}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    stored = r.json()["params"]
+    for k, p in params.items():
+        assert stored[k] == p["default"], k
+    assert stored["rules"] == body["default_rules"]
+    # Planners (technicians) read it; partners and clients may not.
+    for role, status in (("technician", 200), ("partner", 403), ("client", 403)):
+        email = f"{role}-defaults@example.uz"
+        r = client.post(
+            "/api/users",
+            json={"email": email, "password": "Str0ng!Passw0rd", "role": role},
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        r = client.post(
+            "/api/auth/token",
+            data={"username": email, "password": "Str0ng!Passw0rd"},
+        )
+        assert r.status_code == 200, r.text
+        h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        assert client.get("/api/scenarios/defaults", headers=h).status_code == status
+
+
+def test_progress_events_need_the_token_in_the_header(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """The web app reads the stream with fetch and an Authorization header; a
+    token in the URL (it would end up in access logs) is not accepted."""
+    r = client.post(
+        "/api/scenarios?run=false", json={"name": "sse-token"}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    url = f"/api/scenarios/{r.json()['id']}/events"
+    assert client.get(url).status_code == 401
+    token = admin["Authorization"].removeprefix("Bearer ")
+    assert client.get(url, params={"access_token": token}).status_code == 401
+    r = client.get(url, headers=admin)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/event-stream")
+    events = [
+        ProgressPublic.model_validate_json(line[6:])
+        for line in r.text.splitlines()
+        if line.startswith("data: ")
+    ]
+    assert [e.status for e in events] == ["created"]
