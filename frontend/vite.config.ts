@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { defineConfig } from "vitest/config";
 
-// Two pages: the operator/planner app (/) and the public embed (/embed).
+// Three pages: the operator/planner app (/), the public embed (/embed) and the
+// driver's cabinet (/cabinet).
 export default defineConfig({
   base: "/",
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },
@@ -13,6 +14,7 @@ export default defineConfig({
       input: {
         index: resolve(__dirname, "index.html"),
         embed: resolve(__dirname, "embed.html"),
+        cabinet: resolve(__dirname, "cabinet.html"),
       },
     },
   },

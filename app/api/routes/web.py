@@ -1,4 +1,4 @@
-"""The map web app: static files of ``frontend/dist`` at ``/`` and ``/embed``."""
+"""The web apps: static files of ``frontend/dist`` at ``/``, ``/embed`` and ``/cabinet``."""
 
 from __future__ import annotations
 
@@ -69,6 +69,18 @@ async def index(request: Request, _: Anyone) -> FileResponse | HTMLResponse:
 async def embed(request: Request, _: Anyone) -> FileResponse | HTMLResponse:
     """Public map; ``?lang=uz|ru|en|de``, ``?region=UZ-TK``, ``?bbox=minx,miny,maxx,maxy``."""
     return _page(request, "embed.html")
+
+
+@router.get(
+    "/cabinet",
+    summary="The driver's cabinet (phone-first web app)",
+    response_class=HTMLResponse,
+    response_model=None,
+)
+async def cabinet(request: Request, _: Anyone) -> FileResponse | HTMLResponse:
+    """Sign-up and login, tokens, starting and stopping a charge, sessions with
+    receipts, favourites, own data; ``?lang=uz|ru|en|de``. Signs in against ``/api``."""
+    return _page(request, "cabinet.html")
 
 
 @router.get("/api/web/config", summary="Settings the map app needs")

@@ -71,6 +71,23 @@ function roleOf(token: string | null): Role | null {
   return r === "admin" || r === "technician" || r === "client" || r === "partner" ? r : null;
 }
 
+/** Milliseconds until the token expires (its `exp` claim); null when it has none. */
+function msToExpiry(token: string): number | null {
+  const exp = jwtClaims(token)?.exp;
+  return typeof exp === "number" ? exp * 1000 - Date.now() : null;
+}
+
+/** The stored token unless it has expired (the API refuses every request that
+ * carries an expired token, even on public routes: drop it and be signed out). */
+function storedToken(): string | null {
+  const tok = getToken();
+  if (tok && (msToExpiry(tok) ?? 1) <= 0) {
+    setToken(null);
+    return null;
+  }
+  return tok;
+}
+
 export function App() {
   const { t, lang } = useI18n();
   const [state, setState] = useState<AppState>(() => decodeState(location.hash));
@@ -93,6 +110,8 @@ export function App() {
   const [scenarioLoading, setScenarioLoading] = useState(false);
   const [scenarioCandidate, setScenarioCandidate] = useState<Record<string, unknown> | null>(null);
   const scenarioSeq = useRef(0);
+  // Bumped when a run of the selected scenario ends: its layers are fetched again.
+  const [scenarioVersion, setScenarioVersion] = useState(0);
   // A shared link keeps its own view: the first drawing does not move the map.
   const sharedScenario = useRef(scenarioSel.id !== null);
   const scenarioMap = useMemo(
@@ -110,8 +129,37 @@ export function App() {
   const [measuring, setMeasuring] = useState(false);
   const [measurePoints, setMeasurePoints] = useState<LonLat[]>([]);
   const [dialog, setDialog] = useState<"embed" | "login" | "sessions" | null>(null);
-  const [token, setTok] = useState<string | null>(getToken());
+  const [token, setTok] = useState<string | null>(storedToken);
   const role = roleOf(token);
+  // Who is signed in (name, e-mail or phone from /api/me).
+  const [who, setWho] = useState<string | null>(null);
+  const signOut = useCallback(() => {
+    setToken(null);
+    setTok(null);
+    setWho(null);
+  }, []);
+
+  // A token that expires or that the API no longer accepts signs the user out.
+  useEffect(() => {
+    if (!token) return;
+    let live = true;
+    apiFetch<{ email?: string | null; phone?: string | null; full_name?: string | null }>(
+      ENDPOINTS.me,
+    )
+      .then((me) => {
+        if (live) setWho(me.full_name || me.email || me.phone || null);
+      })
+      .catch((e: unknown) => {
+        if (live && e instanceof ApiError && e.status === 401) signOut();
+      });
+    const left = msToExpiry(token);
+    const timer =
+      left === null ? undefined : setTimeout(signOut, Math.min(Math.max(left, 0), 2 ** 31 - 1));
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [token, signOut]);
   const [query, setQuery] = useState(state.filters.q);
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const searchSeq = useRef(0);
@@ -161,7 +209,7 @@ export function App() {
       .finally(() => {
         if (n === scenarioSeq.current) setScenarioLoading(false);
       });
-  }, [scenarioSel.id]);
+  }, [scenarioSel.id, scenarioVersion]);
 
   // A new plan: show all of it.
   const onRouteResult = useCallback(
@@ -299,14 +347,23 @@ export function App() {
         <LanguageSelect />
         {role ? (
           <span class="user" data-testid="user-role" data-role={role}>
+            {who && (
+              <strong class="user-name" data-testid="user-name">
+                {who}
+              </strong>
+            )}{" "}
             {t("auth.signedInAs", { role: t(`auth.role.${role}`) })}
             <button
               type="button"
               class="link"
               data-testid="logout"
               onClick={() => {
-                setToken(null);
-                setTok(null);
+                // End the login session on the server too, then forget the token.
+                apiFetch(ENDPOINTS.logout, {
+                  method: "POST",
+                  headers: { Authorization: `Bearer ${token ?? ""}` },
+                }).catch(() => undefined);
+                signOut();
               }}
             >
               {t("auth.logout")}
@@ -348,7 +405,7 @@ export function App() {
         <button type="button" data-testid="embed" onClick={() => setDialog("embed")}>
           {t("toolbar.embed")}
         </button>
-        {role && role !== "partner" && (
+        {canCommand && (
           <button type="button" data-testid="sessions" onClick={() => setDialog("sessions")}>
             {t("toolbar.sessions")}
           </button>
@@ -412,6 +469,9 @@ export function App() {
             onSelection={setScenarioSel}
             onCandidate={setScenarioCandidate}
             onError={onRouteError}
+            canPlan={role === "admin" || role === "technician"}
+            regions={regions}
+            onResults={() => setScenarioVersion((v) => v + 1)}
           />
         ) : tab === "route" ? (
           handle && (

@@ -1,6 +1,5 @@
 import { useState } from "preact/hooks";
-import { ApiError, apiFetch } from "../lib/api";
-import { ENDPOINTS } from "../lib/endpoints";
+import { ApiError, passwordLogin } from "../lib/api";
 import { useI18n } from "./i18n";
 
 export function EmbedDialog({ snippet, onClose }: { snippet: string; onClose: () => void }) {
@@ -33,11 +32,6 @@ export function EmbedDialog({ snippet, onClose }: { snippet: string; onClose: ()
   );
 }
 
-interface TokenAnswer {
-  access_token: string;
-  token_type: string;
-}
-
 export function LoginDialog({
   onToken,
   onClose,
@@ -51,12 +45,7 @@ export function LoginDialog({
   const [error, setError] = useState<string | null>(null);
   const submit = (e: Event) => {
     e.preventDefault();
-    const body = new URLSearchParams({ grant_type: "password", username, password });
-    apiFetch<TokenAnswer>(ENDPOINTS.token, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body,
-    })
+    passwordLogin(username, password)
       .then((a) => onToken(a.access_token))
       .catch((err: unknown) => setError(err instanceof ApiError ? err.detail : String(err)));
   };

@@ -54,7 +54,13 @@ interface Props {
 
 declare global {
   interface Window {
-    quvvat?: { map: MlMap; firstStationsAt: number | null; liveApplied: Record<number, string> };
+    quvvat?: {
+      map: MlMap;
+      firstStationsAt: number | null;
+      liveApplied: Record<number, string>;
+      /** 3D only: ids of the deck.gl columns drawn at a screen point. */
+      columnsAt?: ((x: number, y: number) => number[]) | undefined;
+    };
   }
 }
 

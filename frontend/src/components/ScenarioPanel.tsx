@@ -6,16 +6,21 @@ import {
   breakdownRows,
   type CellMetric,
   metricStops,
+  rankedSites,
   reasonsOf,
   SCENARIO_COLORS,
   SCENARIO_LAYERS,
   type Scenario,
   type ScenarioDrawing,
   type ScenarioSelection,
+  type ScenarioStatus,
   scenarioRegion,
   scenarioResolution,
 } from "../lib/scenario";
+import type { RegionOption } from "./FiltersPanel";
 import { useI18n } from "./i18n";
+import { NewScenarioForm } from "./ScenarioForm";
+import { ScenarioRun } from "./ScenarioRun";
 
 /** Score components the weights name (the rest of a breakdown is shown as measured). */
 const COMPONENTS = [
@@ -37,7 +42,17 @@ interface Props {
   onSelection: (s: ScenarioSelection) => void;
   onCandidate: (c: Record<string, unknown> | null) => void;
   onError: (message: string) => void;
+  /** Signed in as a planner (admin or technician): may create, run and cancel. */
+  canPlan: boolean;
+  regions: RegionOption[];
+  /** A run of the selected scenario ended: its result layers changed. */
+  onResults: () => void;
 }
+
+const EXPORT_FORMATS = [
+  ["gpkg", "GeoPackage"],
+  ["csv", "CSV"],
+] as const;
 
 /** Fetch with the session's token, then open (report) or save (export) the answer. */
 function openAuthorised(
@@ -176,10 +191,14 @@ export function ScenarioPanel({
   onSelection,
   onCandidate,
   onError,
+  canPlan,
+  regions,
+  onResults,
 }: Props) {
   const { t, lang } = useI18n();
   const [list, setList] = useState<Scenario[] | null>(null);
   const [denied, setDenied] = useState(false);
+  const [creating, setCreating] = useState(false);
 
   const reload = () => {
     apiFetch<unknown>(ENDPOINTS.scenarios)
@@ -193,17 +212,41 @@ export function ScenarioPanel({
         setList([]);
       });
   };
-  useEffect(reload, []);
+  useEffect(reload, [canPlan]);
+
+  const onFinished = (status: ScenarioStatus) => {
+    reload();
+    if (status === "done") onResults();
+  };
 
   const current = list?.find((s) => s.id === selection.id) ?? null;
   const id = selection.id;
   const cells = drawing?.cells.features.length ?? 0;
   const cands = drawing?.candidates.features ?? [];
   const chosen = cands.filter((f) => f.properties?.selected === true).length;
+  const ranking = drawing ? rankedSites(drawing.candidates) : [];
 
   return (
     <section class="panel scenario-panel" data-testid="scenario-panel">
       <h2>{t("scenarios.title")}</h2>
+      {canPlan && !creating && (
+        <button type="button" data-testid="scenario-new" onClick={() => setCreating(true)}>
+          {t("scenarios.new.open")}
+        </button>
+      )}
+      {canPlan && creating && (
+        <NewScenarioForm
+          regions={regions}
+          onClose={() => setCreating(false)}
+          onCreated={(s) => {
+            setCreating(false);
+            setList((l) => [s, ...(l ?? []).filter((x) => x.id !== s.id)]);
+            reload();
+            onCandidate(null);
+            onSelection({ ...selection, id: s.id });
+          }}
+        />
+      )}
       {denied && <p class="notice">{t("scenarios.loginNeeded")}</p>}
       {list === null && <p class="muted">{t("scenarios.loading")}</p>}
       {list && list.length === 0 && !denied && <p class="muted">{t("scenarios.none")}</p>}
@@ -242,7 +285,16 @@ export function ScenarioPanel({
       </button>
       {id !== null && (
         <div class="scenario-detail" data-testid="scenario-detail">
-          {current && current.status !== "done" && (
+          {current && (
+            <ScenarioRun
+              key={current.id}
+              scenario={current}
+              canPlan={canPlan}
+              onStarted={reload}
+              onFinished={onFinished}
+            />
+          )}
+          {current && current.status !== "done" && current.status !== "running" && (
             <p class="notice" data-testid="scenario-not-done">
               {t("scenarios.notDone", { status: t(`scenarios.status.${current.status}`) })}
               {current.error ? ` ${current.error}` : ""}
@@ -273,6 +325,31 @@ export function ScenarioPanel({
                   selected: formatNumber(lang, chosen),
                 })}
               </p>
+              {ranking.length > 0 && (
+                <ol class="scenario-ranking" data-testid="scenario-ranking">
+                  {ranking.map((c) => (
+                    <li key={String(c.id)}>
+                      <button
+                        type="button"
+                        class="link scenario-ranked"
+                        data-testid="scenario-ranked-site"
+                        onClick={() => onCandidate(c)}
+                      >
+                        <strong>
+                          #{String(c.rank ?? "?")} {String(c.name || c.source || "")}
+                        </strong>{" "}
+                        <span class="muted">
+                          {t("scenarios.score")} {formatNumber(lang, Number(c.score), 3)}
+                          {c.power_kw != null
+                            ? ` · ${formatNumber(lang, Number(c.power_kw))} kW`
+                            : ""}
+                          {c.cost_uzs != null ? ` · ${formatSom(lang, Number(c.cost_uzs))}` : ""}
+                        </span>
+                      </button>
+                    </li>
+                  ))}
+                </ol>
+              )}
               <Legend metric={selection.metric} />
               <p class="muted">{t("scenarios.clickHint")}</p>
             </>
@@ -314,6 +391,26 @@ export function ScenarioPanel({
                   );
                 })}
               </div>
+              {EXPORT_FORMATS.map(([format, label]) => (
+                <div key={format}>
+                  {label}:{" "}
+                  {SCENARIO_LAYERS.map((layer) => {
+                    const href = ENDPOINTS.scenarioExport(id, layer, format);
+                    return (
+                      <a
+                        key={layer}
+                        href={href}
+                        data-testid={`scenario-export-${layer}-${format}`}
+                        onClick={(e) =>
+                          openAuthorised(e, href, `scenario_${id}_${layer}.${format}`, onError)
+                        }
+                      >
+                        {t(`scenarios.layer.${layer}`)}{" "}
+                      </a>
+                    );
+                  })}
+                </div>
+              ))}
             </div>
           )}
         </div>

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, apiFetch } from "../lib/api";
+import { ApiError, apiFetch, saveBlob } from "../lib/api";
 import { toCsv } from "../lib/csv";
 import { ENDPOINTS, listOf } from "../lib/endpoints";
 import { formatDate, formatEnergyWh, formatSom } from "../lib/format";
@@ -57,17 +57,15 @@ export function SessionsView({ onClose }: { onClose: () => void }) {
         r.status,
       ]),
     );
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
-    a.download = "quvvat-sessions.csv";
-    a.click();
+    saveBlob(new Blob([csv], { type: "text/csv" }), "quvvat-sessions.csv");
   };
 
   const head = (key: SortKey, label: string) => (
-    <th>
+    <th aria-sort={sort.key === key ? (sort.desc ? "descending" : "ascending") : undefined}>
       <button
         type="button"
         class="link"
+        data-testid={`sessions-sort-${key}`}
         onClick={() => setSort({ key, desc: sort.key === key ? !sort.desc : true })}
       >
         {label}
@@ -88,17 +86,28 @@ export function SessionsView({ onClose }: { onClose: () => void }) {
         {error && <p class="notice">{t("sessions.unavailable", { detail: error })}</p>}
         <div class="row">
           <input
+            data-testid="sessions-filter"
             placeholder={t("sessions.filter")}
             value={filter}
             onInput={(e) => setFilter(e.currentTarget.value)}
           />
           <label>
             {t("sessions.from")}{" "}
-            <input type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
+            <input
+              type="date"
+              data-testid="sessions-from"
+              value={from}
+              onInput={(e) => setFrom(e.currentTarget.value)}
+            />
           </label>
           <label>
             {t("sessions.to")}{" "}
-            <input type="date" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
+            <input
+              type="date"
+              data-testid="sessions-to"
+              value={to}
+              onInput={(e) => setTo(e.currentTarget.value)}
+            />
           </label>
           <button
             type="button"
@@ -111,7 +120,7 @@ export function SessionsView({ onClose }: { onClose: () => void }) {
         </div>
         {rows && shown.length === 0 && <p class="muted">{t("sessions.empty")}</p>}
         {shown.length > 0 && (
-          <table class="table">
+          <table class="table" data-testid="sessions-table">
             <thead>
               <tr>
                 {head("charge_point_id", t("sessions.station"))}
@@ -123,8 +132,9 @@ export function SessionsView({ onClose }: { onClose: () => void }) {
               </tr>
             </thead>
             <tbody>
-              {shown.slice(0, 500).map((r) => (
-                <tr key={r.id}>
+              {/* Every row the filter keeps: the CSV export holds exactly these. */}
+              {shown.map((r) => (
+                <tr key={r.id} data-testid="sessions-row" data-session-id={r.id}>
                   <td>{r.charge_point_id}</td>
                   <td>{formatDate(lang, r.started_at)}</td>
                   <td>{r.stopped_at ? formatDate(lang, r.stopped_at) : ""}</td>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, apiFetch } from "../lib/api";
+import { ApiError, apiFetch, jsonRequest } from "../lib/api";
 import { ENDPOINTS, listOf } from "../lib/endpoints";
 import { formatDate, formatDay, formatEnergyWh, formatPowerKw, formatSom } from "../lib/format";
 import {
@@ -51,6 +51,9 @@ function Chart({ days }: { days: DayEnergy[] }) {
         <div
           class="bar-wrap"
           key={d.day}
+          data-testid="energy-bar"
+          data-day={d.day}
+          data-wh={d.energyWh}
           title={`${formatDay(lang, d.day)}: ${formatEnergyWh(lang, d.energyWh)}`}
         >
           <div class="bar" style={{ height: `${(100 * d.energyWh) / max}%` }} />
@@ -91,10 +94,12 @@ export function StationPanel({
     apiFetch<unknown>(ENDPOINTS.station(id))
       .then((b) => setDetails(stationProps(b)))
       .catch((e: unknown) => setDetailError(e instanceof ApiError ? e.detail : String(e)));
+    // Sessions are operator data (technicians and admins): not asked for otherwise.
+    if (!canCommand) return;
     apiFetch<unknown>(ENDPOINTS.sessions(`site_id=${encodeURIComponent(String(id))}&limit=200`))
       .then((b) => setSessions(listOf<SessionRow>(b)))
       .catch((e: unknown) => setSessionsError(e instanceof ApiError ? e.detail : String(e)));
-  }, [id, isStation]);
+  }, [id, isStation, canCommand]);
 
   const status = liveStatus ?? String(p.status ?? "unknown");
   const connectors: ConnectorView[] = details ? flattenConnectors(details) : [];
@@ -105,11 +110,7 @@ export function StationPanel({
     const active = (sessions ?? []).find(
       (x) => x.status === "active" && x.charge_point_id === chargePointId,
     );
-    const json = (body: unknown): RequestInit => ({
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    const json = (body: unknown): RequestInit => jsonRequest("POST", body);
     const request: [string, RequestInit] | null =
       command === "remoteStart"
         ? [ENDPOINTS.remoteStart(chargePointId), json({ id_tag: "OPERATOR" })]
@@ -246,7 +247,11 @@ export function StationPanel({
               {connectors.map((c) => {
                 const s = connectorStatusToStation(c.status);
                 return (
-                  <tr key={`${c.chargePointId}-${c.evseId}-${c.connectorId}`}>
+                  <tr
+                    key={`${c.chargePointId}-${c.evseId}-${c.connectorId}`}
+                    data-testid="connector-row"
+                    data-status={s}
+                  >
                     <td>
                       {c.chargePointId} #{c.evseId ?? "?"}/{c.connectorId ?? "?"}
                     </td>
@@ -263,7 +268,7 @@ export function StationPanel({
           </table>
         </>
       )}
-      {isStation && (
+      {isStation && canCommand && (
         <>
           <h3>{t("station.energyPerDay")}</h3>
           {sessions ? <Chart days={energyPerDay(sessions, 14, new Date())} /> : null}
@@ -276,7 +281,7 @@ export function StationPanel({
             <table class="table" data-testid="station-sessions">
               <tbody>
                 {sessions.slice(0, 5).map((s) => (
-                  <tr key={s.id}>
+                  <tr key={s.id} data-testid="station-session" data-session-id={s.id}>
                     <td>{formatDate(lang, s.started_at)}</td>
                     <td>{s.energy_wh !== null ? formatEnergyWh(lang, s.energy_wh) : ""}</td>
                     <td>{s.cost_uzs !== null ? formatSom(lang, s.cost_uzs) : ""}</td>

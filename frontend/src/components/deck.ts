@@ -12,6 +12,18 @@ interface Column {
   status: StationStatus;
 }
 
+/** deck.gl 9.4's MapboxOverlay reads `map.transform` (height, elevation, near/far
+ * planes) while drawing; MapLibre 6 moved it to `map._camera.transform`, so every
+ * frame threw and no column was ever drawn. Give the overlay a read-only view. */
+function exposeTransform(map: MlMap): void {
+  if ("transform" in map) return;
+  const m = map as MlMap & { _camera?: { transform: unknown } };
+  Object.defineProperty(map, "transform", {
+    configurable: true,
+    get: () => m._camera?.transform,
+  });
+}
+
 export class DeckColumns {
   private readonly overlay: MapboxOverlay;
 
@@ -19,8 +31,19 @@ export class DeckColumns {
     private readonly map: MlMap,
     private readonly live: Map<number, StationStatus>,
   ) {
+    exposeTransform(map);
     this.overlay = new MapboxOverlay({ interleaved: true, layers: [] });
     map.addControl(this.overlay);
+    if (window.quvvat) window.quvvat.columnsAt = (x, y) => this.idsAt(x, y);
+  }
+
+  /** Station ids of the columns drawn at a screen point of the map (deck.gl picking:
+   * what is really rendered there, for the tests). */
+  idsAt(x: number, y: number): number[] {
+    return this.overlay
+      .pickMultipleObjects({ x, y, radius: 2, depth: 10 })
+      .map((i) => (i.object as Column | null)?.id)
+      .filter((id): id is number => typeof id === "number");
   }
 
   update(): void {
@@ -44,6 +67,7 @@ export class DeckColumns {
         new ColumnLayer<Column>({
           id: "station-columns",
           data,
+          pickable: true,
           diskResolution: 12,
           radius: 350,
           extruded: true,
@@ -59,5 +83,6 @@ export class DeckColumns {
 
   remove(): void {
     this.map.removeControl(this.overlay);
+    if (window.quvvat) window.quvvat.columnsAt = undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorFromBody, jwtClaims } from "./api";
+import { errorFromBody, jwtClaims, parseEventStream } from "./api";
 import { toCsv } from "./csv";
 import { backoffMs, liveUrl, parseLiveEvent } from "./live";
 import { haversineM, pathLengthM } from "./measure";
@@ -201,5 +201,23 @@ describe("api helpers", () => {
         ],
       ),
     ).toBe('a,b\r\n1,"say ""hi"", ok"\r\n,x');
+  });
+});
+
+describe("server-sent event stream", () => {
+  it("splits complete events and keeps the unfinished rest", () => {
+    const { events, rest } = parseEventStream(
+      ': keep-alive\n\nevent: progress\ndata: {"a":1}\n\nevent: progress\r\ndata: {"a"',
+    );
+    expect(events).toEqual([{ event: "progress", data: '{"a":1}' }]);
+    expect(rest).toBe('event: progress\ndata: {"a"');
+    const next = parseEventStream(`${rest}:2}\n\n`);
+    expect(next.events).toEqual([{ event: "progress", data: '{"a":2}' }]);
+    expect(next.rest).toBe("");
+  });
+
+  it("joins multi-line data and names unnamed events 'message'", () => {
+    const { events } = parseEventStream("data: one\ndata:two\nid: 7\n\n");
+    expect(events).toEqual([{ event: "message", data: "one\ntwo" }]);
   });
 });

@@ -171,3 +171,186 @@ export function drawingBounds(d: ScenarioDrawing): [number, number, number, numb
   }
   return Number.isFinite(minx) ? [minx, miny, maxx, maxy] : null;
 }
+
+// ---------------------------------------------------------------- new scenarios and runs
+
+export const RULE_NAMES = ["afir", "nevi", "uz"] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
+
+/** One parameter of a new scenario (GET /api/scenarios/defaults). */
+export interface ParameterInfo {
+  name: string;
+  unit: string;
+  default: number | null;
+  minimum: number | null;
+  maximum: number | null;
+  exclusive_minimum: boolean;
+  integer: boolean;
+  optional: boolean;
+  description: string | null;
+}
+
+export interface RuleInfo {
+  name: RuleName;
+  max_gap_km: number;
+  max_offset_km: number;
+  min_pool_kw: number;
+  min_points: number;
+  min_point_kw: number;
+}
+
+export interface ScenarioDefaults {
+  parameters: ParameterInfo[];
+  rules: RuleInfo[];
+  default_rules: RuleName[];
+}
+
+/** Parameters the form lays out itself; the others are listed generically. */
+export const FORM_SPECIAL_PARAMS = ["resolution", "n_sites", "budget_uzs"] as const;
+
+/** The planner's form as typed (numbers stay text until sent). */
+export interface ScenarioForm {
+  name: string;
+  /** ISO 3166-2 code; "" is the whole country. */
+  region: string;
+  /** "sites": choose N sites; "budget": spend at most the budget. */
+  target: "sites" | "budget";
+  rules: RuleName[];
+  /** Every numeric parameter by name, as typed. */
+  values: Record<string, string>;
+}
+
+export function defaultForm(d: ScenarioDefaults): ScenarioForm {
+  const values: Record<string, string> = {};
+  for (const p of d.parameters) values[p.name] = p.default === null ? "" : String(p.default);
+  const budget = d.parameters.find((p) => p.name === "budget_uzs");
+  return {
+    name: "",
+    region: "",
+    target: budget && budget.default !== null ? "budget" : "sites",
+    rules: [...d.default_rules],
+    values,
+  };
+}
+
+/** A typed number: "" → null, "1 000,5" → 1000.5; text that is no number is kept
+ * as it is, so that the server names the field. */
+export function parseNumber(text: string): number | string | null {
+  const s = text.trim().replace(/[\s\u00a0\u202f']/g, "");
+  if (s === "") return null;
+  const n = Number(s.replace(",", "."));
+  return Number.isFinite(n) ? n : text.trim();
+}
+
+/** The body of POST /api/scenarios for the form: empty optional fields are null,
+ * empty required ones are left out (the server's default applies). */
+export function scenarioBody(form: ScenarioForm, d: ScenarioDefaults): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: form.name.trim() };
+  if (form.region) body.region = form.region;
+  for (const p of d.parameters) {
+    if (p.name === "n_sites" && form.target !== "sites") continue;
+    if (p.name === "budget_uzs" && form.target !== "budget") continue;
+    const v = parseNumber(form.values[p.name] ?? "");
+    if (v === null) {
+      if (p.optional) body[p.name] = null;
+    } else body[p.name] = v;
+  }
+  if (form.target === "budget") body.n_sites = null;
+  else body.budget_uzs = null;
+  body.rules = RULE_NAMES.filter((r) => form.rules.includes(r));
+  return body;
+}
+
+/** One problem the server found, attached to a field when it names one. */
+export interface FieldError {
+  field: string | null;
+  code: string;
+  message: string;
+}
+
+/** Split an error answer `{detail, code}` into per-field messages: the API writes
+ * `field: message` (several joined with "; " for invalid input). */
+export function fieldErrors(code: string, detail: string): FieldError[] {
+  const parts = code === "invalid_input" ? detail.split("; ") : [detail];
+  return parts
+    .filter((p) => p.trim() !== "")
+    .map((p) => {
+      const m = /^([A-Za-z_][\w.]*): (.+)$/s.exec(p);
+      return m
+        ? { field: m[1] ?? null, code, message: m[2] ?? p }
+        : { field: null, code, message: p };
+    });
+}
+
+/** The form field a server field belongs to ("weights.grid" → "weights"). */
+export function formField(field: string | null): string | null {
+  if (field === null) return null;
+  const top = field.split(".")[0] ?? field;
+  return top === "uz_rule" ? "rules" : top;
+}
+
+/** Progress of a run (app/schemas/scenarios.py ProgressPublic). */
+export interface Progress {
+  scenario_id: number;
+  status: ScenarioStatus;
+  stage: string;
+  done: number;
+  total: number;
+}
+
+export const FINAL_STATUSES: readonly ScenarioStatus[] = ["done", "failed", "cancelled"];
+
+export function isFinal(status: ScenarioStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+/** Share of the run done, 0..1 (a finished run is full, a failed one keeps its place). */
+export function progressShare(p: Progress): number {
+  if (p.status === "done") return 1;
+  if (!(p.total > 0) || !Number.isFinite(p.done)) return 0;
+  return Math.min(1, Math.max(0, p.done / p.total));
+}
+
+const STATUSES: readonly ScenarioStatus[] = ["created", "running", "done", "failed", "cancelled"];
+
+/** One `progress` event's data, or null when it is not one. */
+export function parseProgress(data: string): Progress | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== "object") return null;
+  const o = v as Record<string, unknown>;
+  if (
+    typeof o.scenario_id !== "number" ||
+    typeof o.status !== "string" ||
+    !STATUSES.includes(o.status as ScenarioStatus) ||
+    typeof o.stage !== "string" ||
+    typeof o.done !== "number" ||
+    typeof o.total !== "number"
+  ) {
+    return null;
+  }
+  return {
+    scenario_id: o.scenario_id,
+    status: o.status as ScenarioStatus,
+    stage: o.stage,
+    done: o.done,
+    total: o.total,
+  };
+}
+
+/** The selected sites by score rank (best first), for the list beside the map. */
+export function rankedSites(fc: FeatureCollection, limit = 10): Record<string, unknown>[] {
+  const rankOf = (p: Record<string, unknown>) => {
+    const r = typeof p.rank === "number" ? p.rank : Number(p.rank);
+    return Number.isFinite(r) ? r : Number.POSITIVE_INFINITY;
+  };
+  return fc.features
+    .map((f) => (f.properties ?? {}) as Record<string, unknown>)
+    .filter((p) => p.selected === true || p.selected === "true")
+    .sort((a, b) => rankOf(a) - rankOf(b) || 0)
+    .slice(0, limit);
+}

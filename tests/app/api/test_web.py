@@ -17,6 +17,7 @@ def fake_dist(tmp_path: Path) -> Path:
     (tmp_path / "assets").mkdir()
     (tmp_path / "index.html").write_text("<title>operator app</title>")
     (tmp_path / "embed.html").write_text("<title>embed app</title>")
+    (tmp_path / "cabinet.html").write_text("<title>driver cabinet</title>")
     (tmp_path / "assets" / "app-123.js").write_text("console.log(1)")
     return tmp_path
 
@@ -36,6 +37,11 @@ def test_pages_and_assets_are_served(web_client: TestClient) -> None:
     r = web_client.get("/embed?lang=ru&region=UZ-TK")
     assert r.status_code == 200
     assert "embed app" in r.text
+    r = web_client.get("/cabinet?lang=ru")
+    assert r.status_code == 200
+    assert "driver cabinet" in r.text
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["cache-control"] == "no-cache"
     r = web_client.get("/assets/app-123.js")
     assert r.status_code == 200
     assert r.text == "console.log(1)"
@@ -46,9 +52,12 @@ def test_missing_build_says_how_to_build(sample_db: str, tmp_path: Path) -> None
     settings = Settings(database_url=sample_db, frontend_dist=tmp_path / "nothing")
     with TestClient(create_app(settings)) as c:
         r = c.get("/")
+        cabinet = c.get("/cabinet")
     assert r.status_code == 503
     assert "The map app is not built" in r.text
     assert "make setup" in r.text
+    assert cabinet.status_code == 503
+    assert "cabinet.html" in cabinet.text
 
 
 def test_config_carries_the_attribution_file(web_client: TestClient) -> None:

@@ -1,0 +1,4 @@
+import { boot } from "./boot";
+import { CabinetApp } from "./components/CabinetApp";
+
+void boot(() => <CabinetApp />);
