@@ -205,6 +205,9 @@ class ChargePoint(Timestamps, Base):
     protocol: Mapped[str | None] = mapped_column(String(16))
     security_profile: Mapped[int] = mapped_column(SmallInteger, server_default="1")
     password_hash: Mapped[str | None] = mapped_column(Text)
+    #: HMAC of (id, hash, password) under a server key, stored after the password
+    #: passed argon2 once, so reconnects skip argon2 (migration 0016).
+    password_verifier: Mapped[str | None] = mapped_column(String(64))
     registration_status: Mapped[str] = mapped_column(
         String(16), server_default="Accepted"
     )

@@ -198,7 +198,11 @@ async def set_password(
         result = await db.execute(
             update(ChargePoint)
             .where(ChargePoint.id == charge_point_id)
-            .values(password_hash=digest, security_profile=security_profile)
+            .values(
+                password_hash=digest,
+                password_verifier=None,
+                security_profile=security_profile,
+            )
         )
     if not result.rowcount:  # type: ignore[attr-defined]  # CursorResult
         raise NotFoundError(
@@ -242,6 +246,7 @@ def provision_demo_passwords(engine: Engine, n: int) -> dict[str, str]:
                 .where(ChargePoint.id == cp_id)
                 .values(
                     password_hash=_HASHER.hash(password),
+                    password_verifier=None,
                     security_profile=1,
                     registration_status="Accepted",
                 )

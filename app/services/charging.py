@@ -82,6 +82,22 @@ class Identity:
     site_id: int | None
     operator_id: int | None
     region_iso: str | None
+    password_verifier: str | None = None
+
+
+_STORE_VERIFIER: Final = text(
+    "UPDATE charge_point SET password_verifier = :v WHERE id = :id AND password_hash = :h"
+)
+
+
+async def store_password_verifier(
+    ctx: OcppContext, charge_point_id: str, password_hash: str, verifier: str
+) -> None:
+    """Remember that this password passed argon2 (only while the hash is current)."""
+    async with ctx.autocommit.connect() as conn:
+        await conn.execute(
+            _STORE_VERIFIER, {"v": verifier, "id": charge_point_id, "h": password_hash}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +168,7 @@ def utc(ts: datetime) -> datetime:
 
 _IDENTITY: Final = text(
     "SELECT cp.id, cp.password_hash, cp.security_profile, cp.registration_status,"
-    " cp.site_id, s.operator_id, r.iso_code FROM charge_point cp"
+    " cp.site_id, s.operator_id, r.iso_code, cp.password_verifier FROM charge_point cp"
     " LEFT JOIN site s ON s.id = cp.site_id LEFT JOIN region r ON r.id = s.region_id"
     " WHERE cp.id = :id"
 )

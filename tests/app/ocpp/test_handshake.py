@@ -186,3 +186,55 @@ async def test_reconnect_replaces_the_old_socket(live_server: LiveServer) -> Non
             is False
         )
     )
+
+
+@pytest.mark.anyio
+async def test_a_password_that_passed_argon2_is_checked_by_its_keyed_verifier(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one argon2 check the charge point reconnects on the stored keyed
+    verifier (a fleet reconnecting after a restart costs no argon2 at all); a
+    wrong password is still refused, and a new password voids the verifier."""
+    cp = live_server.add_charge_point()
+    url = f"{live_server.ws}/{cp}"
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol("ocpp1.6")],
+        additional_headers=basic_auth(cp, PASSWORD),
+    ):  # fmt: skip
+        pass
+    (verifier,) = live_server.sql(
+        "SELECT password_verifier FROM charge_point WHERE id = :id", id=cp
+    )[0]
+    assert verifier is not None and len(verifier) == 64 and PASSWORD not in verifier
+
+    calls: list[str] = []
+    server = live_server.app.state.ocpp
+    real = server._hasher
+
+    class Counting:
+        def verify(self, digest: str, password: str) -> bool:
+            calls.append(password)
+            return bool(real.verify(digest, password))
+
+    monkeypatch.setattr(server, "_hasher", Counting())
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol("ocpp1.6")],
+        additional_headers=basic_auth(cp, PASSWORD),
+    ) as ws:  # fmt: skip
+        assert ws.subprotocol == "ocpp1.6"
+    assert calls == []  # the verifier, not argon2
+    status, body = await _refused(
+        url, ["ocpp1.6"], basic_auth(cp, "not-the-password-at-all")
+    )
+    assert (status, body["code"]) == (401, "bad_credentials")
+    assert calls == ["not-the-password-at-all"]  # unknown password: argon2
+
+    new = "a-brand-new-password-123"
+    async with live_server.client() as c:
+        r = await c.put(f"/charge-points/{cp}/password", json={"password": new})
+        assert r.status_code == 200, r.text
+    assert live_server.sql(
+        "SELECT password_verifier FROM charge_point WHERE id = :id", id=cp
+    ) == [(None,)]
+    status, body = await _refused(url, ["ocpp1.6"], basic_auth(cp, PASSWORD))
+    assert (status, body["code"]) == (401, "bad_credentials")
