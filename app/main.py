@@ -127,7 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth.install(app, _auth_config(settings))
     app.state.code_sender = make_sender(settings.reset_sender)
     add_exception_handlers(app)
-    # Routers are matched in order: the hottest route (map tiles) first.
+    # Routers are matched in order: the charge points' WebSocket first (a boot
+    # storm otherwise walks every HTTP route per connection; an HTTP request
+    # skips a WebSocket route at once), then the hottest HTTP route (map tiles).
+    app.include_router(ocpp_server.router)
     app.include_router(tiles.router)
     app.include_router(health.router)
     app.include_router(stations.router)
@@ -139,7 +142,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions.router)
     app.include_router(id_tokens.router)
     app.include_router(live.router)
-    app.include_router(ocpp_server.router)
     app.include_router(imports.router)
     for router in ACCOUNT_ROUTERS:
         app.include_router(router)
