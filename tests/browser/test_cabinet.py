@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
-from typing import Any
 
 import httpx
 import pytest
@@ -23,9 +21,9 @@ from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 from sqlalchemy import create_engine, text
 
 from app.services.charge_points import password_hasher
-from app.settings import ROOT
 from app.sim.charge_point import connected
-from tests.browser.conftest import ARTIFACTS, LiveServer
+from tests.browser.cabinet_helpers import shot, sign_in, submit_login, tr
+from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -33,24 +31,6 @@ PASSWORD = "correct-horse-battery-staple"  # the charge point's (OCPP basic auth
 DRIVER_PASSWORD = "Kabinet!2026-haydovchi"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 CARD_UID = "04a2:b3c4:d5e6"  # typed as printed; the server keeps 04A2B3C4D5E6
-
-
-@cache
-def _locale(lang: str) -> dict[str, Any]:
-    path = ROOT / "frontend" / "src" / "locales" / lang / "translation.json"
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def tr(lang: str, key: str, **values: str) -> str:
-    """The text the page shows for ``key`` (from the same files the app bundles)."""
-    node: Any = _locale(lang)
-    for part in key.split("."):
-        node = node[part]
-    out = str(node)
-    for k, v in values.items():
-        out = out.replace("{{" + k + "}}", v)
-    return out
 
 
 def digits(s: str) -> int:
@@ -184,8 +164,7 @@ def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    shot(page, request.node.name)
     context.close()
     assert errors == [], f"uncaught errors in the page: {errors}"
 
@@ -197,12 +176,6 @@ def _fits_the_screen(page: Page) -> None:
                   document.querySelector('.cabinet').scrollWidth]"""
     )
     assert max(wide) <= PHONE["width"], wide
-
-
-def _shot(page: Page, name: str) -> None:
-    """A picture of the phone's screen for a person to look at (test-artifacts/)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def _register(page: Page, email: str, password: str) -> None:
@@ -240,7 +213,7 @@ def test_a_driver_charges_from_the_phone_and_gets_a_receipt(
     error = page.get_by_test_id("auth-error")
     expect(error).to_contain_text(tr("en", "cabinet.error.weak_password"))
     expect(error).to_contain_text("at least 10 characters")
-    _shot(page, "cabinet-signup-error")
+    shot(page, "cabinet-signup-error")
     _fits_the_screen(page)
     _register(page, email, DRIVER_PASSWORD)
     expect(page.get_by_test_id("cabinet")).to_be_visible()
@@ -254,10 +227,7 @@ def test_a_driver_charges_from_the_phone_and_gets_a_receipt(
         tr("en", "cabinet.error.duplicate_email")
     )
     page.get_by_test_id("auth-to-login").click()
-    page.get_by_test_id("auth-username").fill(email.upper())
-    page.get_by_test_id("auth-password").fill(DRIVER_PASSWORD)
-    page.get_by_test_id("auth-submit").click()
-    expect(page.get_by_test_id("cabinet")).to_be_visible()
+    sign_in(page, email.upper(), DRIVER_PASSWORD)
     token = page.evaluate("() => localStorage.getItem('quvvat.token')")
     api = httpx.Client(
         base_url=live_server.url, headers={"Authorization": f"Bearer {token}"}
@@ -318,7 +288,7 @@ def test_a_driver_charges_from_the_phone_and_gets_a_receipt(
         live.get_by_test_id("cost").inner_text(), timeout=15_000
     )
     assert digits(live.get_by_test_id("cost").inner_text()) > 0
-    _shot(page, "cabinet-charging")
+    shot(page, "cabinet-charging")
     _fits_the_screen(page)
 
     # --- Stop: the session completes, priced.
@@ -391,9 +361,7 @@ def test_a_driver_manages_cards_favourites_and_own_data_in_uzbek(
     expect(page.get_by_test_id("auth-login")).to_contain_text(
         tr("uz", "cabinet.auth.loginTitle")
     )
-    page.get_by_test_id("auth-username").fill("+998 90 111 22 33")  # by phone
-    page.get_by_test_id("auth-password").fill("wrong-Passw0rd!")
-    page.get_by_test_id("auth-submit").click()
+    submit_login(page, "+998 90 111 22 33", "wrong-Passw0rd!")  # by phone
     expect(page.get_by_test_id("auth-error")).to_contain_text(
         tr("uz", "cabinet.error.bad_credentials")
     )
@@ -430,7 +398,7 @@ def test_a_driver_manages_cards_favourites_and_own_data_in_uzbek(
     page.get_by_test_id("favourite-add").first.click()
     fav = page.get_by_test_id("favourite-row")
     expect(fav).to_have_attribute("data-site-id", str(site_id))
-    _shot(page, "cabinet-favourites")
+    shot(page, "cabinet-favourites")
     fav.get_by_test_id("favourite-remove").click()
     expect(page.get_by_test_id("favourites-empty")).to_have_text(
         tr("uz", "cabinet.favourites.empty")
@@ -455,7 +423,7 @@ def test_a_driver_manages_cards_favourites_and_own_data_in_uzbek(
     expect(page.get_by_test_id("delete-error")).to_contain_text(
         tr("uz", "cabinet.error.bad_credentials")
     )
-    _shot(page, "cabinet-my-data")
+    shot(page, "cabinet-my-data")
     expect(page.get_by_test_id("cabinet")).to_be_visible()
     page.get_by_test_id("delete-password").fill(DRIVER_PASSWORD)
     page.get_by_test_id("delete-confirm").click()
@@ -464,9 +432,7 @@ def test_a_driver_manages_cards_favourites_and_own_data_in_uzbek(
     )
     _fits_the_screen(page)
     # The account is gone: signing in again fails.
-    page.get_by_test_id("auth-username").fill(email)
-    page.get_by_test_id("auth-password").fill(DRIVER_PASSWORD)
-    page.get_by_test_id("auth-submit").click()
+    submit_login(page, email, DRIVER_PASSWORD)
     expect(page.get_by_test_id("auth-error")).to_contain_text(
         tr("uz", "cabinet.error.bad_credentials")
     )

@@ -17,8 +17,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 
 from app.services.security import hash_password
-from tests.browser.conftest import ARTIFACTS, LiveServer
-from tests.browser.test_cabinet import tr
+from tests.browser.cabinet_helpers import shot, sign_in, tr
+from tests.browser.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -39,18 +39,6 @@ class Setup:
 def _local(dt: datetime) -> str:
     """An instant as the page's datetime-local inputs take it (Tashkent time)."""
     return (dt.astimezone(UTC) + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M")
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def _sign_in(page: Page, username: str, password: str) -> None:
-    page.get_by_test_id("auth-username").fill(username)
-    page.get_by_test_id("auth-password").fill(password)
-    page.get_by_test_id("auth-submit").click()
-    expect(page.get_by_test_id("cabinet")).to_be_visible()
 
 
 @pytest.fixture
@@ -101,7 +89,7 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
     tech_email = f"texnik-{setup.suffix}@example.uz"
     now = datetime.now(UTC)
     page.goto(f"{live_server.url}/cabinet?lang=en")
-    _sign_in(page, setup.admin_email, ADMIN_PASSWORD)
+    sign_in(page, setup.admin_email, ADMIN_PASSWORD)
 
     # --- The admin gets the operator area with all its tabs, and no driver tabs.
     expect(page.get_by_test_id("tab-operator")).to_have_text(tr(en, "operator.title"))
@@ -168,7 +156,7 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
         tr(en, "operator.role.admin")
     )
     expect(admin_row.get_by_test_id("user-toggle-active")).to_have_count(0)
-    _shot(page, "operator-users")
+    shot(page, "operator-users")
 
     # --- Tariffs: a day/night tariff for the operator, then a second version.
     page.get_by_test_id("op-tab-tariffs").click()
@@ -243,7 +231,7 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
     eff.get_by_test_id("effective-show").click()
     expect(eff.get_by_test_id("effective-result")).to_contain_text("v2")
     expect(eff.get_by_test_id("effective-result")).to_contain_text("2,500")
-    _shot(page, "operator-tariffs")
+    shot(page, "operator-tariffs")
 
     # --- Tokens: block a driver's card; a partner API key, shown once, then revoked.
     page.get_by_test_id("op-tab-tokens").click()
@@ -275,7 +263,7 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
         assert (
             partner_api.get("/api/stations?limit=1", headers=headers).status_code == 200
         )
-        _shot(page, "operator-tokens")
+        shot(page, "operator-tokens")
         key_row.get_by_test_id("apikey-revoke").click()
         key_row.get_by_test_id("apikey-revoke-yes").click()
         expect(key_row).to_have_attribute("data-revoked", "true")
@@ -324,11 +312,11 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
         page.locator('[data-testid="audit-row"]:not([data-entity="api_key"])')
     ).to_have_count(0)
     expect(page.locator(entry("api_key", "revoke"))).to_have_count(1)
-    _shot(page, "operator-audit")
+    shot(page, "operator-audit")
 
     # --- The technician: only the operators and tariffs tabs, only its operator.
     page.get_by_test_id("cabinet-logout").click()
-    _sign_in(page, tech_email, TECH_PASSWORD)
+    sign_in(page, tech_email, TECH_PASSWORD)
     area = page.get_by_test_id("operator-area")
     expect(area).to_have_attribute("data-role", "technician")
     expect(page.locator('[data-testid^="op-tab-"]')).to_have_count(2)
@@ -366,7 +354,7 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
     page.get_by_test_id("lang-select").select_option("ru")
     page.wait_for_function("() => document.documentElement.lang === 'ru'")
     expect(own.get_by_test_id("tariff-prices").first).to_contain_text("сум")
-    _shot(page, "operator-technician")
+    shot(page, "operator-technician")
 
     # On a phone the area still fits the screen (wide tables scroll inside their card).
     page.set_viewport_size({"width": 390, "height": 844})
@@ -384,7 +372,7 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_test_id("lang-select").select_option("en")
     page.get_by_test_id("cabinet-logout").click()
-    _sign_in(page, setup.partner_email, PARTNER_PASSWORD)
+    sign_in(page, setup.partner_email, PARTNER_PASSWORD)
     expect(page.locator('[data-testid^="op-tab-"]')).to_have_count(3)
     page.get_by_test_id("op-tab-tokens").click()
     expect(page.get_by_test_id("apikey-row")).to_have_count(1)
@@ -393,4 +381,4 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
     expect(page.get_by_test_id("apikey-owner")).to_have_count(0)
     page.get_by_test_id("op-tab-operators").click()
     expect(page.get_by_test_id("operator-row")).to_have_count(1)
-    _shot(page, "operator-partner")
+    shot(page, "operator-partner")

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { apiFetch, jsonRequest, passwordLogin, type TokenAnswer } from "../lib/api";
 import { ENDPOINTS } from "../lib/endpoints";
-import { ErrorNotice } from "./CabinetCommon";
+import { ErrorNotice, InputField } from "./CabinetCommon";
 import { useI18n } from "./i18n";
 
 /** Sign in (e-mail or +998 phone) or create a driver account, then sign in. */
@@ -48,63 +48,53 @@ export function CabinetAuth({ onSignedIn }: { onSignedIn: (a: TokenAnswer) => vo
       <h1>{mode === "login" ? t("cabinet.auth.loginTitle") : t("cabinet.auth.registerTitle")}</h1>
       <p class="muted">{t("cabinet.auth.intro")}</p>
       {mode === "login" ? (
-        <label class="field">
-          {t("auth.username")}
-          <input
-            data-testid="auth-username"
-            autocomplete="username"
-            inputMode="email"
-            required
-            value={username}
-            onInput={(e) => setUsername(e.currentTarget.value)}
-          />
-        </label>
+        <InputField
+          label={t("auth.username")}
+          testId="auth-username"
+          autocomplete="username"
+          inputMode="email"
+          required
+          value={username}
+          onValue={setUsername}
+        />
       ) : (
         <>
-          <label class="field">
-            {t("cabinet.auth.email")}
-            <input
-              data-testid="auth-email"
-              type="email"
-              autocomplete="email"
-              required
-              value={email}
-              onInput={(e) => setEmail(e.currentTarget.value)}
-            />
-          </label>
-          <label class="field">
-            {t("cabinet.auth.phone")}
-            <input
-              data-testid="auth-phone"
-              type="tel"
-              autocomplete="tel"
-              placeholder="+998 90 123 45 67"
-              value={phone}
-              onInput={(e) => setPhone(e.currentTarget.value)}
-            />
-          </label>
-          <label class="field">
-            {t("cabinet.auth.name")}
-            <input
-              data-testid="auth-name"
-              autocomplete="name"
-              value={name}
-              onInput={(e) => setName(e.currentTarget.value)}
-            />
-          </label>
+          <InputField
+            label={t("cabinet.auth.email")}
+            testId="auth-email"
+            type="email"
+            autocomplete="email"
+            required
+            value={email}
+            onValue={setEmail}
+          />
+          <InputField
+            label={t("cabinet.auth.phone")}
+            testId="auth-phone"
+            type="tel"
+            autocomplete="tel"
+            placeholder="+998 90 123 45 67"
+            value={phone}
+            onValue={setPhone}
+          />
+          <InputField
+            label={t("cabinet.auth.name")}
+            testId="auth-name"
+            autocomplete="name"
+            value={name}
+            onValue={setName}
+          />
         </>
       )}
-      <label class="field">
-        {t("auth.password")}
-        <input
-          data-testid="auth-password"
-          type="password"
-          autocomplete={mode === "login" ? "current-password" : "new-password"}
-          required
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-      </label>
+      <InputField
+        label={t("auth.password")}
+        testId="auth-password"
+        type="password"
+        autocomplete={mode === "login" ? "current-password" : "new-password"}
+        required
+        value={password}
+        onValue={setPassword}
+      />
       {mode === "register" && <p class="muted small">{t("cabinet.auth.passwordRules")}</p>}
       <ErrorNotice error={error} testId="auth-error" />
       <button type="submit" class="primary" data-testid="auth-submit" disabled={busy}>

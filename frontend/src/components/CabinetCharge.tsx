@@ -7,12 +7,14 @@ import {
   meFetch,
   type OwnSession,
   sessionsQuery,
+  signedOutOr,
+  tokenKindKey,
 } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import { formatDate, formatPowerKw } from "../lib/format";
 import { type ConnectorView, flattenConnectors, stationProps } from "../lib/station";
 import type { CabinetProps } from "./CabinetApp";
-import { EnergyCost, ErrorNotice, ReceiptButton } from "./CabinetCommon";
+import { EnergyCost, ErrorNotice, InputField, ReceiptButton } from "./CabinetCommon";
 import { type I18nValue, useI18n } from "./i18n";
 
 /** How often a running session is read again (its energy and cost grow). */
@@ -190,7 +192,7 @@ export function CabinetCharge({
     };
     meFetch(ENDPOINTS.myCharge, jsonRequest("POST", body))
       .then(() => setWaiting({ cpId: body.charge_point_id, since: Date.now() }))
-      .catch((err: unknown) => (isSignedOut(err) ? onError(err) : setError(err)))
+      .catch(signedOutOr(onError, setError))
       .finally(() => setBusy(false));
   };
 
@@ -247,29 +249,25 @@ export function CabinetCharge({
             })}
           </ul>
         )}
-        <label class="field">
-          {t("cabinet.charge.chargePoint")}
-          <input
-            data-testid="charge-cp"
-            required
-            autocapitalize="characters"
-            placeholder="QV-TAS-0001"
-            value={cpId}
-            onInput={(e) => setCpId(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          {t("cabinet.charge.connectorNumber")}
-          <input
-            data-testid="charge-connector"
-            type="number"
-            inputMode="numeric"
-            min={1}
-            placeholder={t("cabinet.charge.anyConnector")}
-            value={evse}
-            onInput={(e) => setEvse(e.currentTarget.value)}
-          />
-        </label>
+        <InputField
+          label={t("cabinet.charge.chargePoint")}
+          testId="charge-cp"
+          required
+          autocapitalize="characters"
+          placeholder="QV-TAS-0001"
+          value={cpId}
+          onValue={setCpId}
+        />
+        <InputField
+          label={t("cabinet.charge.connectorNumber")}
+          testId="charge-connector"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          placeholder={t("cabinet.charge.anyConnector")}
+          value={evse}
+          onValue={setEvse}
+        />
         <label class="field">
           {t("cabinet.charge.token")}
           <select
@@ -280,8 +278,7 @@ export function CabinetCharge({
             <option value="">{t("cabinet.charge.tokenAuto")}</option>
             {usable.map((x) => (
               <option key={x.id} value={x.id}>
-                {x.token_type === "Central" ? t("cabinet.tokens.app") : t("cabinet.tokens.rfid")}{" "}
-                {x.token}
+                {t(tokenKindKey(x.token_type))} {x.token}
               </option>
             ))}
           </select>

@@ -3,7 +3,7 @@ import { jsonRequest, saveBlob } from "../lib/api";
 import { type Me, meBlob, meFetch } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import type { CabinetProps } from "./CabinetApp";
-import { ErrorNotice } from "./CabinetCommon";
+import { ErrorNotice, InputField } from "./CabinetCommon";
 import { useI18n } from "./i18n";
 
 /** My data: the account, a JSON export of everything stored, deleting the account. */
@@ -66,17 +66,15 @@ export function CabinetData({
         <p class="muted">{t("cabinet.data.deleteHint")}</p>
         {confirming ? (
           <form onSubmit={deleteAccount} data-testid="delete-form">
-            <label class="field">
-              {t("cabinet.data.confirmPassword")}
-              <input
-                type="password"
-                data-testid="delete-password"
-                autocomplete="current-password"
-                required
-                value={password}
-                onInput={(e) => setPassword(e.currentTarget.value)}
-              />
-            </label>
+            <InputField
+              label={t("cabinet.data.confirmPassword")}
+              testId="delete-password"
+              type="password"
+              autocomplete="current-password"
+              required
+              value={password}
+              onValue={setPassword}
+            />
             <ErrorNotice error={error} testId="delete-error" />
             <div class="row">
               <button type="submit" class="danger" data-testid="delete-confirm" disabled={busy}>

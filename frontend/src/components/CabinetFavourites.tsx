@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { apiFetch } from "../lib/api";
 import { type Favourite, meFetch } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import type { CabinetProps } from "./CabinetApp";
+import { useMeFetched } from "./CabinetCommon";
 import { useI18n } from "./i18n";
 
 interface Hit {
@@ -17,14 +18,10 @@ export function CabinetFavourites({
   onCharge,
 }: CabinetProps & { onCharge: (siteId: number) => void }) {
   const { t } = useI18n();
-  const [rows, setRows] = useState<Favourite[] | null>(null);
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<Hit[] | null>(null);
 
-  const load = useCallback(() => {
-    meFetch<Favourite[]>(ENDPOINTS.myFavourites).then(setRows).catch(onError);
-  }, [onError]);
-  useEffect(load, [load]);
+  const [rows, load] = useMeFetched<Favourite[]>(ENDPOINTS.myFavourites, onError);
 
   const remove = (id: number) =>
     meFetch(ENDPOINTS.myFavourite(id), { method: "DELETE" }).then(load).catch(onError);

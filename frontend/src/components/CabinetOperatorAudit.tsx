@@ -3,6 +3,7 @@ import { meFetch } from "../lib/cabinet";
 import { ENDPOINTS, listOf } from "../lib/endpoints";
 import { formatDate } from "../lib/format";
 import { type AuditRow, actorLabel, auditChanges, type UserRow } from "../lib/operator";
+import { OperatorTable } from "./CabinetCommon";
 import type { OperatorProps } from "./CabinetOperator";
 import { useI18n } from "./i18n";
 
@@ -61,69 +62,62 @@ export function OperatorAudit({ onError }: OperatorProps) {
           {t("operator.audit.count", { shown: String(rows.length), total: String(total) })}
         </p>
       )}
-      <div class="table-wrap">
-        <table class="operator-table">
-          <thead>
-            <tr>
-              <th>{t("operator.audit.when")}</th>
-              <th>{t("operator.audit.who")}</th>
-              <th>{t("operator.audit.what")}</th>
-              <th>{t("operator.audit.changes")}</th>
+      <OperatorTable
+        columns={[
+          t("operator.audit.when"),
+          t("operator.audit.who"),
+          t("operator.audit.what"),
+          t("operator.audit.changes"),
+        ]}
+      >
+        {(rows ?? []).map((r) => {
+          const changes = auditChanges(r.before, r.after);
+          return (
+            <tr
+              key={r.id}
+              data-testid="audit-row"
+              data-entity={r.entity}
+              data-action={r.action}
+              data-entity-id={r.entity_id ?? ""}
+            >
+              <td>{formatDate(lang, r.at)}</td>
+              <td data-testid="audit-actor">{actorLabel(r.actor, users)}</td>
+              <td data-testid="audit-what">
+                {t(`operator.audit.actions.${r.action}`, { defaultValue: r.action })}{" "}
+                {t(`operator.audit.entities.${r.entity}`, { defaultValue: r.entity })}
+                {r.entity_id ? ` #${r.entity_id}` : ""}
+              </td>
+              <td>
+                {changes.length > 0 && (
+                  <details data-testid="audit-changes">
+                    <summary>{t("operator.audit.fields", { n: String(changes.length) })}</summary>
+                    <table class="audit-diff">
+                      <thead>
+                        <tr>
+                          <th>{t("operator.audit.field")}</th>
+                          <th>{t("operator.audit.before")}</th>
+                          <th>{t("operator.audit.after")}</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {changes.map((c) => (
+                          <tr key={c.field} data-testid="audit-change" data-field={c.field}>
+                            <td>
+                              <code>{c.field}</code>
+                            </td>
+                            <td class="before">{c.before ?? "—"}</td>
+                            <td class="after">{c.after ?? "—"}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </details>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {(rows ?? []).map((r) => {
-              const changes = auditChanges(r.before, r.after);
-              return (
-                <tr
-                  key={r.id}
-                  data-testid="audit-row"
-                  data-entity={r.entity}
-                  data-action={r.action}
-                  data-entity-id={r.entity_id ?? ""}
-                >
-                  <td>{formatDate(lang, r.at)}</td>
-                  <td data-testid="audit-actor">{actorLabel(r.actor, users)}</td>
-                  <td data-testid="audit-what">
-                    {t(`operator.audit.actions.${r.action}`, { defaultValue: r.action })}{" "}
-                    {t(`operator.audit.entities.${r.entity}`, { defaultValue: r.entity })}
-                    {r.entity_id ? ` #${r.entity_id}` : ""}
-                  </td>
-                  <td>
-                    {changes.length > 0 && (
-                      <details data-testid="audit-changes">
-                        <summary>
-                          {t("operator.audit.fields", { n: String(changes.length) })}
-                        </summary>
-                        <table class="audit-diff">
-                          <thead>
-                            <tr>
-                              <th>{t("operator.audit.field")}</th>
-                              <th>{t("operator.audit.before")}</th>
-                              <th>{t("operator.audit.after")}</th>
-                            </tr>
-                          </thead>
-                          <tbody>
-                            {changes.map((c) => (
-                              <tr key={c.field} data-testid="audit-change" data-field={c.field}>
-                                <td>
-                                  <code>{c.field}</code>
-                                </td>
-                                <td class="before">{c.before ?? "—"}</td>
-                                <td class="after">{c.after ?? "—"}</td>
-                              </tr>
-                            ))}
-                          </tbody>
-                        </table>
-                      </details>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </OperatorTable>
       {rows && rows.length === 0 && (
         <p class="muted" data-testid="audit-empty">
           {t("operator.audit.empty")}

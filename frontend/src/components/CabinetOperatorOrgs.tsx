@@ -1,10 +1,10 @@
 import { useState } from "preact/hooks";
 import { jsonRequest } from "../lib/api";
-import { isSignedOut, meFetch } from "../lib/cabinet";
+import { meFetch, signedOutOr } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import { formatNumber } from "../lib/format";
 import { type OperatorRow, operatorErrorView } from "../lib/operator";
-import { ErrorNotice } from "./CabinetCommon";
+import { ErrorNotice, InputField } from "./CabinetCommon";
 import type { OperatorProps } from "./CabinetOperator";
 import { useI18n } from "./i18n";
 
@@ -30,7 +30,7 @@ function OperatorRowView({
         setEditing(false);
         props.reloadOperators();
       })
-      .catch((err: unknown) => (isSignedOut(err) ? props.onError(err) : setError(err)));
+      .catch(signedOutOr(props.onError, setError));
   };
 
   return (
@@ -99,7 +99,7 @@ export function OperatorOperators(props: OperatorProps) {
         setName("");
         reloadOperators();
       })
-      .catch((err: unknown) => (isSignedOut(err) ? onError(err) : setError(err)))
+      .catch(signedOutOr(onError, setError))
       .finally(() => setBusy(false));
   };
 
@@ -122,15 +122,13 @@ export function OperatorOperators(props: OperatorProps) {
       {admin && (
         <form class="cabinet-card" data-testid="operator-form" onSubmit={create}>
           <h2>{t("operator.operators.createTitle")}</h2>
-          <label class="field">
-            {t("operator.operators.name")}
-            <input
-              data-testid="operator-name-input"
-              required
-              value={name}
-              onInput={(e) => setName(e.currentTarget.value)}
-            />
-          </label>
+          <InputField
+            label={t("operator.operators.name")}
+            testId="operator-name-input"
+            required
+            value={name}
+            onValue={setName}
+          />
           <ErrorNotice error={error} testId="operator-error" explain={operatorErrorView} />
           <button type="submit" class="primary" data-testid="operator-create" disabled={busy}>
             {t("operator.operators.create")}

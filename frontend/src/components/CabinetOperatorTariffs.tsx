@@ -1,6 +1,7 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import type { ComponentChildren, TargetedEvent } from "preact";
+import { useState } from "preact/hooks";
 import { jsonRequest } from "../lib/api";
-import { isSignedOut, meFetch } from "../lib/cabinet";
+import { meFetch, signedOutOr } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import { formatDate, formatSom, type Language } from "../lib/format";
 import {
@@ -20,7 +21,7 @@ import {
   versionPayload,
   versionState,
 } from "../lib/operator";
-import { ErrorNotice } from "./CabinetCommon";
+import { ErrorNotice, InputField, OperatorTable, useMeFetched } from "./CabinetCommon";
 import type { OperatorProps } from "./CabinetOperator";
 import { useI18n } from "./i18n";
 
@@ -78,6 +79,69 @@ function scopeText(
     );
   if (g.siteId !== null) parts.push(t("operator.tariffs.site", { id: String(g.siteId) }));
   return parts.join(" · ");
+}
+
+/** A select of the tariff screens, under its label when it has one (a filter in a header
+ * has none: its name is `ariaLabel`). */
+function Select({
+  label,
+  testId,
+  ariaLabel,
+  value,
+  onValue,
+  children,
+}: {
+  label?: string;
+  testId: string;
+  ariaLabel?: string;
+  value: string;
+  onValue: (value: string) => void;
+  children: ComponentChildren;
+}) {
+  const onChange = (e: TargetedEvent<HTMLSelectElement>) => onValue(e.currentTarget.value);
+  if (label === undefined)
+    return (
+      <select data-testid={testId} aria-label={ariaLabel} value={value} onChange={onChange}>
+        {children}
+      </select>
+    );
+  return (
+    <label class="field">
+      {label}
+      <select data-testid={testId} value={value} onChange={onChange}>
+        {children}
+      </select>
+    </label>
+  );
+}
+
+/** The operators as options, the empty choice first (the whole network, or any). */
+function OperatorOptions({ operators, empty }: { operators: OperatorRow[]; empty: string }) {
+  return (
+    <>
+      <option value="">{empty}</option>
+      {operators.map((o) => (
+        <option key={o.id} value={String(o.id)}>
+          {o.name}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** The connector types as options, any first. */
+function ConnectorOptions() {
+  const { t } = useI18n();
+  return (
+    <>
+      <option value="">{t("operator.tariffs.anyConnector")}</option>
+      {CONNECTOR_TYPES.map((c) => (
+        <option key={c} value={c}>
+          {c}
+        </option>
+      ))}
+    </>
+  );
 }
 
 function Field({
@@ -157,7 +221,7 @@ function TariffFormView({
     setBusy(true);
     onSave(res.body)
       .then(() => setForm(mode === "create" ? { ...initial, validFrom: "", validTo: "" } : form))
-      .catch((err: unknown) => (isSignedOut(err) ? onError(err) : setError(err)))
+      .catch(signedOutOr(onError, setError))
       .finally(() => setBusy(false));
   };
   const f = { form, set: setForm, problems };
@@ -167,36 +231,22 @@ function TariffFormView({
       <Field {...f} field="name" label={t("operator.tariffs.name")} />
       {mode === "create" && (
         <div class="form-grid">
-          <label class="field">
-            {t("operator.tariffs.operator")}
-            <select
-              data-testid="tariff-operatorId"
-              value={form.operatorId}
-              onChange={(e) => setForm({ ...form, operatorId: e.currentTarget.value })}
-            >
-              <option value="">{t("operator.tariffs.network")}</option>
-              {operators.map((o) => (
-                <option key={o.id} value={String(o.id)}>
-                  {o.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label class="field">
-            {t("operator.tariffs.connectorType")}
-            <select
-              data-testid="tariff-connectorType"
-              value={form.connectorType}
-              onChange={(e) => setForm({ ...form, connectorType: e.currentTarget.value })}
-            >
-              <option value="">{t("operator.tariffs.anyConnector")}</option>
-              {CONNECTOR_TYPES.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Select
+            label={t("operator.tariffs.operator")}
+            testId="tariff-operatorId"
+            value={form.operatorId}
+            onValue={(operatorId) => setForm({ ...form, operatorId })}
+          >
+            <OperatorOptions operators={operators} empty={t("operator.tariffs.network")} />
+          </Select>
+          <Select
+            label={t("operator.tariffs.connectorType")}
+            testId="tariff-connectorType"
+            value={form.connectorType}
+            onValue={(connectorType) => setForm({ ...form, connectorType })}
+          >
+            <ConnectorOptions />
+          </Select>
           <Field
             {...f}
             field="powerMinKw"
@@ -304,49 +354,39 @@ function TariffGroupView({
           </button>
         )}
       </header>
-      <div class="table-wrap">
-        <table class="operator-table">
-          <thead>
-            <tr>
-              <th>{t("operator.tariffs.version")}</th>
-              <th>{t("operator.tariffs.period")}</th>
-              <th>{t("operator.tariffs.prices")}</th>
+      <OperatorTable
+        columns={[
+          t("operator.tariffs.version"),
+          t("operator.tariffs.period"),
+          t("operator.tariffs.prices"),
+        ]}
+      >
+        {group.versions.map((v) => {
+          const state = versionState(v, now);
+          return (
+            <tr key={v.id} data-testid="tariff-version" data-version={v.version} data-state={state}>
+              <td>
+                v{v.version}
+                <div>
+                  <span class={`badge ${state === "current" ? "active" : "completed"}`}>
+                    {t(`operator.tariffs.state.${state}`)}
+                  </span>
+                </div>
+                <div class="muted small">{v.name}</div>
+              </td>
+              <td data-testid="tariff-period">
+                {formatDate(lang, v.valid_from)} —{" "}
+                {v.valid_to ? formatDate(lang, v.valid_to) : t("operator.tariffs.openEnd")}
+              </td>
+              <td data-testid="tariff-prices">
+                {priceLines(t, lang, v).map((line) => (
+                  <div key={line}>{line}</div>
+                ))}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {group.versions.map((v) => {
-              const state = versionState(v, now);
-              return (
-                <tr
-                  key={v.id}
-                  data-testid="tariff-version"
-                  data-version={v.version}
-                  data-state={state}
-                >
-                  <td>
-                    v{v.version}
-                    <div>
-                      <span class={`badge ${state === "current" ? "active" : "completed"}`}>
-                        {t(`operator.tariffs.state.${state}`)}
-                      </span>
-                    </div>
-                    <div class="muted small">{v.name}</div>
-                  </td>
-                  <td data-testid="tariff-period">
-                    {formatDate(lang, v.valid_from)} —{" "}
-                    {v.valid_to ? formatDate(lang, v.valid_to) : t("operator.tariffs.openEnd")}
-                  </td>
-                  <td data-testid="tariff-prices">
-                    {priceLines(t, lang, v).map((line) => (
-                      <div key={line}>{line}</div>
-                    ))}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </OperatorTable>
       {adding && (
         <TariffFormView
           mode="version"
@@ -390,7 +430,7 @@ function EffectivePreview({ operators, operatorName, onError }: OperatorProps) {
     }
     meFetch<TariffRow>(ENDPOINTS.tariffEffective(q))
       .then(setResult)
-      .catch((err: unknown) => (isSignedOut(err) ? onError(err) : setError(err)));
+      .catch(signedOutOr(onError, setError));
   };
 
   return (
@@ -398,54 +438,36 @@ function EffectivePreview({ operators, operatorName, onError }: OperatorProps) {
       <h2>{t("operator.tariffs.effectiveTitle")}</h2>
       <p class="muted small">{t("operator.tariffs.effectiveHint")}</p>
       <div class="form-grid">
-        <label class="field">
-          {t("operator.tariffs.operator")}
-          <select
-            data-testid="effective-operator"
-            value={operatorId}
-            onChange={(e) => setOperatorId(e.currentTarget.value)}
-          >
-            <option value="">{t("operator.tariffs.network")}</option>
-            {operators.map((o) => (
-              <option key={o.id} value={String(o.id)}>
-                {o.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field">
-          {t("operator.tariffs.connectorType")}
-          <select
-            data-testid="effective-connector"
-            value={connectorType}
-            onChange={(e) => setConnectorType(e.currentTarget.value)}
-          >
-            <option value="">{t("operator.tariffs.anyConnector")}</option>
-            {CONNECTOR_TYPES.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label class="field">
-          {t("operator.tariffs.powerKw")}
-          <input
-            data-testid="effective-power"
-            inputMode="decimal"
-            value={powerKw}
-            onInput={(e) => setPowerKw(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          {t("operator.tariffs.at")}
-          <input
-            data-testid="effective-at"
-            type="datetime-local"
-            value={at}
-            onInput={(e) => setAt(e.currentTarget.value)}
-          />
-        </label>
+        <Select
+          label={t("operator.tariffs.operator")}
+          testId="effective-operator"
+          value={operatorId}
+          onValue={setOperatorId}
+        >
+          <OperatorOptions operators={operators} empty={t("operator.tariffs.network")} />
+        </Select>
+        <Select
+          label={t("operator.tariffs.connectorType")}
+          testId="effective-connector"
+          value={connectorType}
+          onValue={setConnectorType}
+        >
+          <ConnectorOptions />
+        </Select>
+        <InputField
+          label={t("operator.tariffs.powerKw")}
+          testId="effective-power"
+          inputMode="decimal"
+          value={powerKw}
+          onValue={setPowerKw}
+        />
+        <InputField
+          label={t("operator.tariffs.at")}
+          testId="effective-at"
+          type="datetime-local"
+          value={at}
+          onValue={setAt}
+        />
       </div>
       <button type="submit" class="primary" data-testid="effective-show">
         {t("operator.tariffs.effectiveShow")}
@@ -480,14 +502,9 @@ export function OperatorTariffs(props: OperatorProps) {
   const { me, operators, onError, done } = props;
   const admin = me.role === "admin";
   const [filter, setFilter] = useState("");
-  const [rows, setRows] = useState<TariffRow[] | null>(null);
   const [creating, setCreating] = useState(false);
-
-  const load = useCallback(() => {
-    const q = filter ? new URLSearchParams({ operator_id: filter }).toString() : "";
-    meFetch<TariffRow[]>(ENDPOINTS.tariffs(q)).then(setRows).catch(onError);
-  }, [filter, onError]);
-  useEffect(load, [load]);
+  const q = filter ? new URLSearchParams({ operator_id: filter }).toString() : "";
+  const [rows, load] = useMeFetched<TariffRow[]>(ENDPOINTS.tariffs(q), onError);
 
   const groups = groupTariffs(rows ?? []);
   return (
@@ -496,19 +513,14 @@ export function OperatorTariffs(props: OperatorProps) {
         <div class="cabinet-card">
           <header>
             <h2>{t("operator.tariffs.title")}</h2>
-            <select
-              data-testid="tariffs-operator-filter"
-              aria-label={t("operator.tariffs.operator")}
+            <Select
+              testId="tariffs-operator-filter"
+              ariaLabel={t("operator.tariffs.operator")}
               value={filter}
-              onChange={(e) => setFilter(e.currentTarget.value)}
+              onValue={setFilter}
             >
-              <option value="">{t("operator.tariffs.allOperators")}</option>
-              {operators.map((o) => (
-                <option key={o.id} value={String(o.id)}>
-                  {o.name}
-                </option>
-              ))}
-            </select>
+              <OperatorOptions operators={operators} empty={t("operator.tariffs.allOperators")} />
+            </Select>
           </header>
           {!admin && <p class="muted small">{t("operator.tariffs.readOnly")}</p>}
           {rows && groups.length === 0 && (

@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { jsonRequest } from "../lib/api";
-import { isSignedOut, meFetch } from "../lib/cabinet";
+import { meFetch, signedOutOr, tokenKindKey } from "../lib/cabinet";
 import { ENDPOINTS, listOf } from "../lib/endpoints";
 import { formatDate } from "../lib/format";
 import {
@@ -11,27 +11,29 @@ import {
   operatorErrorView,
   type UserRow,
 } from "../lib/operator";
-import { ErrorNotice } from "./CabinetCommon";
+import {
+  ConfirmButton,
+  ErrorNotice,
+  InputField,
+  OperatorTable,
+  useMeFetched,
+} from "./CabinetCommon";
 import type { OperatorProps } from "./CabinetOperator";
 import { useI18n } from "./i18n";
 
 /** Drivers' RFID cards and app tokens (admins): status, block, unblock, expire. */
 function IdTokens({ onError }: OperatorProps) {
   const { t, lang } = useI18n();
-  const [rows, setRows] = useState<IdTokenRow[] | null>(null);
   const [q, setQ] = useState("");
   const [error, setError] = useState<unknown>(null);
 
-  const load = useCallback(() => {
-    meFetch<IdTokenRow[]>(ENDPOINTS.idTokens("limit=1000")).then(setRows).catch(onError);
-  }, [onError]);
-  useEffect(load, [load]);
+  const [rows, load] = useMeFetched<IdTokenRow[]>(ENDPOINTS.idTokens("limit=1000"), onError);
 
   const setStatus = (row: IdTokenRow, status: "Accepted" | "Blocked" | "Expired") => {
     setError(null);
     meFetch<IdTokenRow>(ENDPOINTS.idToken(row.token), jsonRequest("PATCH", { status }))
       .then(load)
-      .catch((e: unknown) => (isSignedOut(e) ? onError(e) : setError(e)));
+      .catch(signedOutOr(onError, setError));
   };
 
   const needle = q.trim().toUpperCase();
@@ -56,75 +58,66 @@ function IdTokens({ onError }: OperatorProps) {
           {t("operator.tokens.empty")}
         </p>
       )}
-      <div class="table-wrap">
-        <table class="operator-table">
-          <thead>
-            <tr>
-              <th>{t("operator.tokens.token")}</th>
-              <th>{t("operator.tokens.type")}</th>
-              <th>{t("operator.tokens.status")}</th>
-              <th>{t("operator.tokens.expires")}</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((row) => (
-              <tr
-                key={row.id}
-                data-testid="idtoken-row"
-                data-token={row.token}
-                data-status={row.status}
-              >
-                <td>
-                  <code>{row.token}</code>
-                </td>
-                <td>
-                  {row.token_type === "Central"
-                    ? t("cabinet.tokens.app")
-                    : t("cabinet.tokens.rfid")}
-                </td>
-                <td data-testid="idtoken-status">
-                  <span class={`badge ${row.status === "Accepted" ? "active" : "completed"}`}>
-                    {t(`operator.tokens.state.${row.status}`, { defaultValue: row.status })}
-                  </span>
-                </td>
-                <td>{row.expires_at ? formatDate(lang, row.expires_at) : "—"}</td>
-                <td class="actions">
-                  {row.status === "Accepted" ? (
-                    <>
-                      <button
-                        type="button"
-                        class="link danger"
-                        data-testid="idtoken-block"
-                        onClick={() => setStatus(row, "Blocked")}
-                      >
-                        {t("operator.tokens.block")}
-                      </button>{" "}
-                      <button
-                        type="button"
-                        class="link"
-                        data-testid="idtoken-expire"
-                        onClick={() => setStatus(row, "Expired")}
-                      >
-                        {t("operator.tokens.expire")}
-                      </button>
-                    </>
-                  ) : (
-                    <button
-                      type="button"
-                      class="link"
-                      data-testid="idtoken-unblock"
-                      onClick={() => setStatus(row, "Accepted")}
-                    >
-                      {t("operator.tokens.unblock")}
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <OperatorTable
+        columns={[
+          t("operator.tokens.token"),
+          t("operator.tokens.type"),
+          t("operator.tokens.status"),
+          t("operator.tokens.expires"),
+          "",
+        ]}
+      >
+        {shown.map((row) => (
+          <tr
+            key={row.id}
+            data-testid="idtoken-row"
+            data-token={row.token}
+            data-status={row.status}
+          >
+            <td>
+              <code>{row.token}</code>
+            </td>
+            <td>{t(tokenKindKey(row.token_type))}</td>
+            <td data-testid="idtoken-status">
+              <span class={`badge ${row.status === "Accepted" ? "active" : "completed"}`}>
+                {t(`operator.tokens.state.${row.status}`, { defaultValue: row.status })}
+              </span>
+            </td>
+            <td>{row.expires_at ? formatDate(lang, row.expires_at) : "—"}</td>
+            <td class="actions">
+              {row.status === "Accepted" ? (
+                <>
+                  <button
+                    type="button"
+                    class="link danger"
+                    data-testid="idtoken-block"
+                    onClick={() => setStatus(row, "Blocked")}
+                  >
+                    {t("operator.tokens.block")}
+                  </button>{" "}
+                  <button
+                    type="button"
+                    class="link"
+                    data-testid="idtoken-expire"
+                    onClick={() => setStatus(row, "Expired")}
+                  >
+                    {t("operator.tokens.expire")}
+                  </button>
+                </>
+              ) : (
+                <button
+                  type="button"
+                  class="link"
+                  data-testid="idtoken-unblock"
+                  onClick={() => setStatus(row, "Accepted")}
+                >
+                  {t("operator.tokens.unblock")}
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </OperatorTable>
     </section>
   );
 }
@@ -133,7 +126,6 @@ function IdTokens({ onError }: OperatorProps) {
 function ApiKeys({ me, onError, done }: OperatorProps) {
   const { t, lang } = useI18n();
   const admin = me.role === "admin";
-  const [keys, setKeys] = useState<ApiKeyRow[] | null>(null);
   const [partners, setPartners] = useState<UserRow[]>([]);
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>(["stations:read"]);
@@ -143,10 +135,7 @@ function ApiKeys({ me, onError, done }: OperatorProps) {
   const [error, setError] = useState<unknown>(null);
   const [confirming, setConfirming] = useState<number | null>(null);
 
-  const load = useCallback(() => {
-    meFetch<ApiKeyRow[]>(ENDPOINTS.apiKeys).then(setKeys).catch(onError);
-  }, [onError]);
-  useEffect(load, [load]);
+  const [keys, load] = useMeFetched<ApiKeyRow[]>(ENDPOINTS.apiKeys, onError);
   useEffect(() => {
     if (!admin) return;
     meFetch<unknown>(ENDPOINTS.users("role=partner&limit=500"))
@@ -180,7 +169,7 @@ function ApiKeys({ me, onError, done }: OperatorProps) {
         setName("");
         load();
       })
-      .catch((err: unknown) => (isSignedOut(err) ? onError(err) : setError(err)));
+      .catch(signedOutOr(onError, setError));
   };
 
   const revoke = (id: number) => {
@@ -190,7 +179,7 @@ function ApiKeys({ me, onError, done }: OperatorProps) {
         done(t("operator.keys.revokedNote", { name: k.name }));
         load();
       })
-      .catch((err: unknown) => (isSignedOut(err) ? onError(err) : setError(err)));
+      .catch(signedOutOr(onError, setError));
   };
 
   return (
@@ -231,47 +220,30 @@ function ApiKeys({ me, onError, done }: OperatorProps) {
                     ` · ${t("operator.keys.expiresAt", { when: formatDate(lang, k.expires_at) })}`}
                 </div>
               </div>
-              {!k.revoked_at &&
-                (confirming === k.id ? (
-                  <span class="confirm">
-                    {t("operator.keys.confirmRevoke")}{" "}
-                    <button
-                      type="button"
-                      class="danger"
-                      data-testid="apikey-revoke-yes"
-                      onClick={() => revoke(k.id)}
-                    >
-                      {t("cabinet.yes")}
-                    </button>{" "}
-                    <button type="button" onClick={() => setConfirming(null)}>
-                      {t("cabinet.no")}
-                    </button>
-                  </span>
-                ) : (
-                  <button
-                    type="button"
-                    class="link danger"
-                    data-testid="apikey-revoke"
-                    onClick={() => setConfirming(k.id)}
-                  >
-                    {t("operator.keys.revoke")}
-                  </button>
-                ))}
+              {!k.revoked_at && (
+                <ConfirmButton
+                  testId="apikey-revoke"
+                  label={t("operator.keys.revoke")}
+                  question={t("operator.keys.confirmRevoke")}
+                  open={confirming === k.id}
+                  onOpen={() => setConfirming(k.id)}
+                  onClose={() => setConfirming(null)}
+                  onConfirm={() => revoke(k.id)}
+                />
+              )}
             </li>
           ))}
         </ul>
       </section>
       <form class="cabinet-card" data-testid="apikey-form" onSubmit={create}>
         <h2>{t("operator.keys.createTitle")}</h2>
-        <label class="field">
-          {t("operator.keys.name")}
-          <input
-            data-testid="apikey-name"
-            required
-            value={name}
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-        </label>
+        <InputField
+          label={t("operator.keys.name")}
+          testId="apikey-name"
+          required
+          value={name}
+          onValue={setName}
+        />
         {admin && (
           <label class="field">
             {t("operator.keys.owner")}
@@ -308,15 +280,13 @@ function ApiKeys({ me, onError, done }: OperatorProps) {
             </label>
           ))}
         </fieldset>
-        <label class="field">
-          {t("operator.keys.expires")}
-          <input
-            data-testid="apikey-expires"
-            type="date"
-            value={expires}
-            onInput={(e) => setExpires(e.currentTarget.value)}
-          />
-        </label>
+        <InputField
+          label={t("operator.keys.expires")}
+          testId="apikey-expires"
+          type="date"
+          value={expires}
+          onValue={setExpires}
+        />
         <ErrorNotice error={error} testId="apikey-error" explain={operatorErrorView} />
         {created && (
           <div class="notice ok" role="status" data-testid="apikey-created">

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { jsonRequest } from "../lib/api";
-import { isSignedOut, meFetch } from "../lib/cabinet";
+import { meFetch, signedOutOr } from "../lib/cabinet";
 import { ENDPOINTS, listOf } from "../lib/endpoints";
 import { formatDate } from "../lib/format";
 import {
@@ -11,7 +11,7 @@ import {
   type Role,
   type UserRow,
 } from "../lib/operator";
-import { ErrorNotice } from "./CabinetCommon";
+import { ConfirmButton, ErrorNotice, InputField, OperatorTable } from "./CabinetCommon";
 import type { OperatorProps } from "./CabinetOperator";
 import { useI18n } from "./i18n";
 
@@ -103,13 +103,13 @@ function UserRowView({
         setEditing(false);
         reload();
       })
-      .catch((e: unknown) => (isSignedOut(e) ? onError(e) : setError(e)));
+      .catch(signedOutOr(onError, setError));
   };
   const remove = () => {
     setConfirming(false);
     meFetch(ENDPOINTS.user(user.id), { method: "DELETE" })
       .then(reload)
-      .catch((e: unknown) => (isSignedOut(e) ? onError(e) : setError(e)));
+      .catch(signedOutOr(onError, setError));
   };
 
   return (
@@ -198,32 +198,17 @@ function UserRowView({
                 {user.is_active ? t("operator.users.deactivate") : t("operator.users.activate")}
               </button>
             )}{" "}
-            {!self &&
-              (confirming ? (
-                <span class="confirm">
-                  {t("operator.users.confirmDelete")}{" "}
-                  <button
-                    type="button"
-                    class="danger"
-                    data-testid="user-delete-yes"
-                    onClick={remove}
-                  >
-                    {t("cabinet.yes")}
-                  </button>{" "}
-                  <button type="button" onClick={() => setConfirming(false)}>
-                    {t("cabinet.no")}
-                  </button>
-                </span>
-              ) : (
-                <button
-                  type="button"
-                  class="link danger"
-                  data-testid="user-delete"
-                  onClick={() => setConfirming(true)}
-                >
-                  {t("operator.delete")}
-                </button>
-              ))}
+            {!self && (
+              <ConfirmButton
+                testId="user-delete"
+                label={t("operator.delete")}
+                question={t("operator.users.confirmDelete")}
+                open={confirming}
+                onOpen={() => setConfirming(true)}
+                onClose={() => setConfirming(false)}
+                onConfirm={remove}
+              />
+            )}
           </>
         )}
         <ErrorNotice error={error} testId="user-row-error" explain={operatorErrorView} />
@@ -281,7 +266,7 @@ export function OperatorUsers(props: OperatorProps) {
         setIds([]);
         load();
       })
-      .catch((err: unknown) => (isSignedOut(err) ? onError(err) : setError(err)))
+      .catch(signedOutOr(onError, setError))
       .finally(() => setBusy(false));
   };
 
@@ -304,74 +289,62 @@ export function OperatorUsers(props: OperatorProps) {
             ))}
           </select>
         </header>
-        <div class="table-wrap">
-          <table class="operator-table" data-testid="users-table">
-            <thead>
-              <tr>
-                <th>{t("operator.users.account")}</th>
-                <th>{t("operator.users.role")}</th>
-                <th>{t("operator.users.operators")}</th>
-                <th>{t("operator.users.status")}</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {(users ?? []).map((u) => (
-                <UserRowView
-                  key={`${u.id}-${u.role}-${u.operator_ids.join(",")}`}
-                  user={u}
-                  props={props}
-                  reload={load}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <OperatorTable
+          testId="users-table"
+          columns={[
+            t("operator.users.account"),
+            t("operator.users.role"),
+            t("operator.users.operators"),
+            t("operator.users.status"),
+            "",
+          ]}
+        >
+          {(users ?? []).map((u) => (
+            <UserRowView
+              key={`${u.id}-${u.role}-${u.operator_ids.join(",")}`}
+              user={u}
+              props={props}
+              reload={load}
+            />
+          ))}
+        </OperatorTable>
         {users && users.length === 0 && <p class="muted">{t("operator.users.empty")}</p>}
       </section>
       <form class="cabinet-card" data-testid="user-form" onSubmit={create}>
         <h2>{t("operator.users.createTitle")}</h2>
-        <label class="field">
-          {t("cabinet.auth.email")}
-          <input
-            data-testid="user-email"
-            type="email"
-            required
-            autocomplete="off"
-            value={email}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          {t("auth.password")}
-          <input
-            data-testid="user-password"
-            type="password"
-            required
-            autocomplete="new-password"
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
+        <InputField
+          label={t("cabinet.auth.email")}
+          testId="user-email"
+          type="email"
+          required
+          autocomplete="off"
+          value={email}
+          onValue={setEmail}
+        />
+        <InputField
+          label={t("auth.password")}
+          testId="user-password"
+          type="password"
+          required
+          autocomplete="new-password"
+          value={password}
+          onValue={setPassword}
+        />
         <p class="muted small">{t("cabinet.auth.passwordRules")}</p>
-        <label class="field">
-          {t("cabinet.auth.phone")}
-          <input
-            data-testid="user-phone"
-            type="tel"
-            placeholder="+998 90 123 45 67"
-            value={phone}
-            onInput={(e) => setPhone(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          {t("cabinet.auth.name")}
-          <input
-            data-testid="user-name"
-            value={name}
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-        </label>
+        <InputField
+          label={t("cabinet.auth.phone")}
+          testId="user-phone"
+          type="tel"
+          placeholder="+998 90 123 45 67"
+          value={phone}
+          onValue={setPhone}
+        />
+        <InputField
+          label={t("cabinet.auth.name")}
+          testId="user-name"
+          value={name}
+          onValue={setName}
+        />
         <div class="field">
           {t("operator.users.role")}
           <RoleSelect value={role} onChange={setRole} testId="user-role-select" />

@@ -3,7 +3,7 @@ import { meFetch, type OwnSession, sessionsQuery } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import { formatDate, formatEnergyWh, formatSom } from "../lib/format";
 import type { CabinetProps } from "./CabinetApp";
-import { ReceiptButton } from "./CabinetCommon";
+import { InputField, ReceiptButton } from "./CabinetCommon";
 import { useI18n } from "./i18n";
 
 /** The driver's sessions, newest first, by date; energy, cost and the receipt of each. */
@@ -30,24 +30,20 @@ export function CabinetSessions({ onError }: CabinetProps) {
       <section class="cabinet-card">
         <h2>{t("cabinet.sessions.title")}</h2>
         <div class="cabinet-dates">
-          <label class="field">
-            {t("sessions.from")}
-            <input
-              type="date"
-              data-testid="sessions-from"
-              value={from}
-              onInput={(e) => setFrom(e.currentTarget.value)}
-            />
-          </label>
-          <label class="field">
-            {t("sessions.to")}
-            <input
-              type="date"
-              data-testid="sessions-to"
-              value={to}
-              onInput={(e) => setTo(e.currentTarget.value)}
-            />
-          </label>
+          <InputField
+            label={t("sessions.from")}
+            testId="sessions-from"
+            type="date"
+            value={from}
+            onValue={setFrom}
+          />
+          <InputField
+            label={t("sessions.to")}
+            testId="sessions-to"
+            type="date"
+            value={to}
+            onValue={setTo}
+          />
         </div>
       </section>
       {rows === null && <p class="muted">{t("cabinet.loading")}</p>}

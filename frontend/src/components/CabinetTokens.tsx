@@ -1,26 +1,22 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { jsonRequest } from "../lib/api";
-import { isSignedOut, type MyToken, meFetch } from "../lib/cabinet";
+import { type MyToken, meFetch, signedOutOr, tokenKindKey } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import { formatDate } from "../lib/format";
 import type { CabinetProps } from "./CabinetApp";
-import { ErrorNotice } from "./CabinetCommon";
+import { ConfirmButton, ErrorNotice, InputField, useMeFetched } from "./CabinetCommon";
 import { useI18n } from "./i18n";
 
 /** RFID cards and app tokens: link a card by its UID, create an app token, remove. */
 export function CabinetTokens({ onError }: CabinetProps) {
   const { t, lang } = useI18n();
-  const [tokens, setTokens] = useState<MyToken[] | null>(null);
   const [uid, setUid] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState<number | null>(null);
   const [linked, setLinked] = useState<string | null>(null);
 
-  const load = useCallback(() => {
-    meFetch<MyToken[]>(ENDPOINTS.myTokens).then(setTokens).catch(onError);
-  }, [onError]);
-  useEffect(load, [load]);
+  const [tokens, load] = useMeFetched<MyToken[]>(ENDPOINTS.myTokens, onError);
 
   const add = (body: { kind: "rfid" | "app"; uid?: string }) => {
     setError(null);
@@ -32,7 +28,7 @@ export function CabinetTokens({ onError }: CabinetProps) {
         setLinked(row.token);
         load();
       })
-      .catch((e: unknown) => (isSignedOut(e) ? onError(e) : setError(e)))
+      .catch(signedOutOr(onError, setError))
       .finally(() => setBusy(false));
   };
 
@@ -54,12 +50,7 @@ export function CabinetTokens({ onError }: CabinetProps) {
           {(tokens ?? []).map((row) => (
             <li key={row.id} class="token-row" data-testid="token-row" data-token={row.token}>
               <div>
-                <strong>
-                  {row.token_type === "Central"
-                    ? t("cabinet.tokens.app")
-                    : t("cabinet.tokens.rfid")}
-                </strong>{" "}
-                <code>{row.token}</code>
+                <strong>{t(tokenKindKey(row.token_type))}</strong> <code>{row.token}</code>
                 <div class="muted small">
                   {row.status === "Accepted"
                     ? t("cabinet.tokens.active")
@@ -68,31 +59,15 @@ export function CabinetTokens({ onError }: CabinetProps) {
                   {formatDate(lang, row.created_at)}
                 </div>
               </div>
-              {confirming === row.id ? (
-                <span class="confirm">
-                  {t("cabinet.tokens.confirmRemove")}{" "}
-                  <button
-                    type="button"
-                    class="danger"
-                    data-testid="token-remove-yes"
-                    onClick={() => remove(row)}
-                  >
-                    {t("cabinet.yes")}
-                  </button>{" "}
-                  <button type="button" onClick={() => setConfirming(null)}>
-                    {t("cabinet.no")}
-                  </button>
-                </span>
-              ) : (
-                <button
-                  type="button"
-                  class="link danger"
-                  data-testid="token-remove"
-                  onClick={() => setConfirming(row.id)}
-                >
-                  {t("cabinet.tokens.remove")}
-                </button>
-              )}
+              <ConfirmButton
+                testId="token-remove"
+                label={t("cabinet.tokens.remove")}
+                question={t("cabinet.tokens.confirmRemove")}
+                open={confirming === row.id}
+                onOpen={() => setConfirming(row.id)}
+                onClose={() => setConfirming(null)}
+                onConfirm={() => remove(row)}
+              />
             </li>
           ))}
         </ul>
@@ -106,17 +81,15 @@ export function CabinetTokens({ onError }: CabinetProps) {
         }}
       >
         <h2>{t("cabinet.tokens.linkTitle")}</h2>
-        <label class="field">
-          {t("cabinet.tokens.uid")}
-          <input
-            data-testid="token-uid"
-            required
-            autocapitalize="characters"
-            placeholder="04A2B3C4D5E680"
-            value={uid}
-            onInput={(e) => setUid(e.currentTarget.value)}
-          />
-        </label>
+        <InputField
+          label={t("cabinet.tokens.uid")}
+          testId="token-uid"
+          required
+          autocapitalize="characters"
+          placeholder="04A2B3C4D5E680"
+          value={uid}
+          onValue={setUid}
+        />
         <p class="muted small">{t("cabinet.tokens.uidHint")}</p>
         <ErrorNotice error={error} testId="token-error" />
         {linked && (

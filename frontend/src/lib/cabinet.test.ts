@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "./api";
-import { CABINET_TABS, errorView, isSignedOut, KNOWN_ERRORS, sessionsQuery } from "./cabinet";
+import {
+  CABINET_TABS,
+  errorView,
+  isSignedOut,
+  KNOWN_ERRORS,
+  sessionsQuery,
+  signedOutOr,
+  tokenKindKey,
+} from "./cabinet";
 import { LANGUAGES } from "./format";
 import { keyPaths, RESOURCES } from "./i18n";
 
@@ -46,6 +54,31 @@ describe("errors", () => {
   it("a bad or missing token signs out; a wrong password does not", () => {
     expect(isSignedOut(new ApiError(401, "invalid or expired token", "invalid_token"))).toBe(true);
     expect(isSignedOut(new ApiError(401, "password: incorrect", "bad_credentials"))).toBe(false);
+  });
+});
+
+describe("signedOutOr", () => {
+  it("sends a signed-out caller one way and any other error the other", () => {
+    const out: unknown[] = [];
+    const shown: unknown[] = [];
+    const handle = signedOutOr(
+      (e) => out.push(e),
+      (e) => shown.push(e),
+    );
+    const expired = new ApiError(401, "invalid or expired token", "invalid_token");
+    const weak = new ApiError(422, "password: too weak", "weak_password");
+    handle(expired);
+    handle(weak);
+    handle(new Error("offline"));
+    expect(out).toEqual([expired]);
+    expect(shown).toEqual([weak, new Error("offline")]);
+  });
+});
+
+describe("tokenKindKey", () => {
+  it("names app tokens and RFID cards", () => {
+    expect(tokenKindKey("Central")).toBe("cabinet.tokens.app");
+    expect(tokenKindKey("ISO14443")).toBe("cabinet.tokens.rfid");
   });
 });
 

@@ -112,6 +112,20 @@ export function isSignedOut(e: unknown): boolean {
   );
 }
 
+/** A `catch` for what a form sends: a signed-out caller goes to `signedOut` (the cabinet
+ * asks to sign in again), any other error to `shown` (shown under the form). */
+export function signedOutOr(
+  signedOut: (e: unknown) => void,
+  shown: (e: unknown) => void,
+): (e: unknown) => void {
+  return (e) => (isSignedOut(e) ? signedOut(e) : shown(e));
+}
+
+/** The translation key of a token's kind: an app token ("Central") or an RFID card. */
+export function tokenKindKey(tokenType: string): "cabinet.tokens.app" | "cabinet.tokens.rfid" {
+  return tokenType === "Central" ? "cabinet.tokens.app" : "cabinet.tokens.rfid";
+}
+
 /** Start of a Tashkent calendar day (UTC+5, no daylight saving) as an ISO instant. */
 export function tashkentDayStart(day: string): string {
   return `${day}T00:00:00+05:00`;
