@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     #: After an accepted boot, send the local authorization list when the id
     #: tokens changed since the list the charge point last accepted.
     ocpp_local_list_sync_on_boot: bool = True
+    #: Wrong Basic passwords per charge point id within the window before its
+    #: handshakes are refused (429) without checking, until the window passes.
+    ocpp_auth_max_failures: int = Field(default=5, gt=0)
+    ocpp_auth_window_s: float = Field(default=60.0, gt=0)
     mqtt_url: str | None = Field(default="mqtt://127.0.0.1:1883")
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None

@@ -117,6 +117,8 @@ class OcppServer:
         # argon2 costs 20-30 ms of CPU: one at a time, so that a reconnect storm
         # of unknown passwords cannot take both cores from the live sessions.
         self._argon2 = anyio.CapacityLimiter(1)
+        # id -> times of recent wrong passwords (guessing is throttled per id).
+        self._failures: dict[str, list[float]] = {}
         self._watchdog: asyncio.Task[None] | None = None
         self._tls = ctx.settings.tls_certfile is not None
 
@@ -264,6 +266,22 @@ class OcppServer:
         ):
             return
 
+        settings = self.ctx.settings
+        now = time.monotonic()
+        recent = [
+            t
+            for t in self._failures.get(ident.id, ())
+            if now - t < settings.ocpp_auth_window_s
+        ]
+        if len(recent) >= settings.ocpp_auth_max_failures:
+            wait = settings.ocpp_auth_window_s - (now - recent[0])
+            raise Refusal(
+                429,
+                "too_many_failures",
+                f"{len(recent)} wrong passwords for {ident.id} within"
+                f" {settings.ocpp_auth_window_s:g} s: try again in {wait:.0f} s",
+            )
+
         def check() -> bool:
             try:
                 return bool(self._hasher.verify(password_hash, password))
@@ -271,7 +289,9 @@ class OcppServer:
                 return False
 
         if not await anyio.to_thread.run_sync(check, limiter=self._argon2):
+            self._failures[ident.id] = [*recent, now]
             raise Refusal(401, "bad_credentials", "wrong password")
+        self._failures.pop(ident.id, None)
         await charging.store_password_verifier(self.ctx, ident.id, password_hash, mac)
 
     @staticmethod

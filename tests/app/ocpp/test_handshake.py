@@ -238,3 +238,34 @@ async def test_a_password_that_passed_argon2_is_checked_by_its_keyed_verifier(
     ) == [(None,)]
     status, body = await _refused(url, ["ocpp1.6"], basic_auth(cp, PASSWORD))
     assert (status, body["code"]) == (401, "bad_credentials")
+
+
+@pytest.mark.anyio
+async def test_password_guessing_is_throttled_per_charge_point(
+    live_server: LiveServer,
+) -> None:
+    """After 5 wrong passwords within a minute the id's handshakes get a 429
+    without any argon2 work; the station itself, whose password passed before,
+    still gets in."""
+    cp = live_server.add_charge_point()
+    url = f"{live_server.ws}/{cp}"
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol("ocpp1.6")],
+        additional_headers=basic_auth(cp, PASSWORD),
+    ):  # fmt: skip
+        pass
+    for i in range(5):
+        status, body = await _refused(
+            url, ["ocpp1.6"], basic_auth(cp, f"guess-number-{i:02d}-xxxxxx")
+        )
+        assert (status, body["code"]) == (401, "bad_credentials")
+    status, body = await _refused(
+        url, ["ocpp1.6"], basic_auth(cp, "guess-again-xxxxxxxx")
+    )
+    assert (status, body["code"]) == (429, "too_many_failures")
+    assert "5 wrong passwords" in body["detail"] and "try again in" in body["detail"]
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol("ocpp1.6")],
+        additional_headers=basic_auth(cp, PASSWORD),
+    ) as ws:  # fmt: skip
+        assert ws.subprotocol == "ocpp1.6"
