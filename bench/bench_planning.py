@@ -11,7 +11,8 @@
   (target <= 30 s);
 * peak memory (max RSS) of the process.
 
-Inputs: the shipped regions, GeoNames places and main roads of ``data/uz``
+Inputs: the shipped regions (with their official population), GeoNames places
+and main roads of ``data/uz``
 (falls back to ``/work/shared/data/uz``); chargers and candidates are drawn with
 a seeded generator near populated places (1,400 stations, the size of the
 country's network in May 2025).
@@ -40,10 +41,9 @@ from planning.config import (
     SelectionConfig,
 )
 from planning.coverage import coverage, road_costs
-from planning.demand import allocate_demand, spread_cities, traffic_proxy
 from planning.grid import make_grid
 from planning.mclp import cover_matrix, solve_mclp
-from planning.pipeline import run_corridors
+from planning.pipeline import PlanConfig, PlanInputs, run_corridors, run_demand
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,6 +82,21 @@ def main(argv: list[str]) -> None:
     ]
     cities = pd.read_csv(d / "cities_geonames.csv")
     area = unary_union(list(regions.geometry))
+    people = pd.read_csv(d / "regions_population.csv")[["iso_3166_2", "population"]]
+    inputs = PlanInputs(
+        regions=regions.merge(people, on="iso_3166_2").rename(
+            columns={"iso_3166_2": "iso_code"}
+        ),
+        cities=gpd.GeoDataFrame(
+            cities[["name", "population"]],
+            geometry=gpd.points_from_xy(cities["lon"], cities["lat"]),
+            crs=4326,
+        ),
+        roads=roads,
+        stations=gpd.GeoDataFrame(geometry=[], crs=4326),
+        candidates=gpd.GeoDataFrame(geometry=[], crs=4326),
+        substations=gpd.GeoDataFrame(geometry=[], crs=4326),
+    )
     stations = _stations(cities, 1400, rng)
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start"
@@ -101,13 +116,8 @@ def main(argv: list[str]) -> None:
         grid = make_grid(area, res)
         t_grid = time.perf_counter() - t0
         cfg = DemandConfig(resolution=res)
-        pop = spread_cities(
-            grid, cities["lon"], cities["lat"], cities["population"], cfg
-        )
-        traffic, _ = traffic_proxy(
-            grid, list(roads.geometry), list(roads["road_class"]), cfg
-        )
-        dem = allocate_demand(grid, pop, traffic, np.zeros(grid.size), cfg)
+        # as a scenario does: places + each region's official population
+        dem = run_demand(inputs, PlanConfig(demand=cfg), grid)
         t_dem = time.perf_counter() - t0
         cov = coverage(
             grid,
