@@ -28,6 +28,13 @@ class MapDriver:
         self.page.goto(self.base_url + path)
         self.wait_for_stations(timeout_ms)
 
+    def open_map(self, path: str, timeout_ms: int = 20000) -> None:
+        """Open a view that may show no stations (their layer off): wait for the map."""
+        self.page.goto(self.base_url + path)
+        self.page.wait_for_function(
+            "() => window.quvvat && window.quvvat.map.loaded()", timeout=timeout_ms
+        )
+
     def wait_for_stations(self, timeout_ms: int = 20000) -> None:
         self.page.wait_for_function(
             "() => window.quvvat && window.quvvat.firstStationsAt !== null",

@@ -128,6 +128,8 @@ export function App() {
   const routeDrawing = useMemo(() => routeFeatures(routeResult), [routeResult]);
   const [measuring, setMeasuring] = useState(false);
   const [measurePoints, setMeasurePoints] = useState<LonLat[]>([]);
+  // A double-click ends the line: the distance stays shown, clicks add no points.
+  const [measureDone, setMeasureDone] = useState(false);
   const [dialog, setDialog] = useState<"embed" | "login" | "sessions" | null>(null);
   const [token, setTok] = useState<string | null>(storedToken);
   const role = roleOf(token);
@@ -391,6 +393,7 @@ export function App() {
           onClick={() => {
             setMeasuring(!measuring);
             setMeasurePoints([]);
+            setMeasureDone(false);
             setRoutePicking(null);
           }}
         >
@@ -519,7 +522,15 @@ export function App() {
                 setSelected(null);
               } else setSelected(f);
             }}
-            onMeasureClick={(p) => setMeasurePoints((m) => [...m, p])}
+            onMeasureClick={(p) => {
+              if (measureDone) return;
+              // The two clicks of a double-click land on the same point: keep one.
+              setMeasurePoints((m) => {
+                const last = m[m.length - 1];
+                return last && last[0] === p[0] && last[1] === p[1] ? m : [...m, p];
+              });
+            }}
+            onMeasureFinish={() => setMeasureDone(true)}
             picking={routePicking !== null}
             onPick={(p) => {
               if (routePicking) {
@@ -553,7 +564,7 @@ export function App() {
           </div>
         )}
         {measuring && (
-          <div class="measure-box" data-testid="measure-result">
+          <div class="measure-box" data-testid="measure-result" data-done={measureDone}>
             {measurePoints.length > 1
               ? t("measure.total", { distance: formatDistanceM(lang, distance) })
               : t("measure.hint")}

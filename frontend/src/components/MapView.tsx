@@ -48,6 +48,8 @@ interface Props {
   onView: (v: View) => void;
   onSelect?: (f: SelectedFeature | null) => void;
   onMeasureClick?: (p: LonLat) => void;
+  /** A double-click while measuring ends the line. */
+  onMeasureFinish?: () => void;
   onError: (message: string) => void;
   onReady?: (handle: MapHandle) => void;
 }
@@ -155,6 +157,10 @@ export function MapView(props: Props) {
       deckRef.current?.update();
     });
     map.on("idle", () => deckRef.current?.update());
+    map.on("dblclick", () => {
+      const cur = propsRef.current;
+      if (cur.measuring) cur.onMeasureFinish?.();
+    });
     map.on("click", (e) => {
       const cur = propsRef.current;
       if (cur.measuring) {

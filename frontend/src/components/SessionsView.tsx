@@ -3,6 +3,7 @@ import { ApiError, apiFetch, saveBlob } from "../lib/api";
 import { toCsv } from "../lib/csv";
 import { ENDPOINTS, listOf } from "../lib/endpoints";
 import { formatDate, formatEnergyWh, formatSom } from "../lib/format";
+import { tashkentDay } from "../lib/station";
 import { useI18n } from "./i18n";
 import type { SessionRow } from "./StationPanel";
 
@@ -31,8 +32,9 @@ export function SessionsView({ onClose }: { onClose: () => void }) {
     const list = (rows ?? []).filter(
       (r) =>
         (!q || r.charge_point_id.toLowerCase().includes(q) || r.status.toLowerCase().includes(q)) &&
-        (!from || r.started_at.slice(0, 10) >= from) &&
-        (!to || r.started_at.slice(0, 10) <= to),
+        // The day as the table shows it (Tashkent), not the UTC date of the timestamp.
+        (!from || (tashkentDay(r.started_at) ?? "") >= from) &&
+        (!to || (tashkentDay(r.started_at) ?? "") <= to),
     );
     const k = sort.key;
     list.sort((a, b) => {

@@ -56,7 +56,11 @@ function Chart({ days }: { days: DayEnergy[] }) {
           data-wh={d.energyWh}
           title={`${formatDay(lang, d.day)}: ${formatEnergyWh(lang, d.energyWh)}`}
         >
-          <div class="bar" style={{ height: `${(100 * d.energyWh) / max}%` }} />
+          {/* Bars scale within their own area: sharing it with the label, the
+              tallest were squashed to the same height. */}
+          <div class="bar-area">
+            <div class="bar" style={{ height: `${(100 * d.energyWh) / max}%` }} />
+          </div>
           <span class="bar-label">{formatDay(lang, d.day).split(" ")[0]}</span>
         </div>
       ))}
@@ -106,35 +110,54 @@ export function StationPanel({
   const props = { ...p, ...(details ?? {}) };
   const maxPower = Number(props.max_power_kw ?? p.max_power_kw ?? 0);
 
+  // The command record: `status` is the exchange (answered, error, timeout), the
+  // charge point's own answer (Accepted, Rejected, ...) is in `response.status`.
+  type Answer = {
+    status?: string;
+    response?: { status?: unknown } | null;
+    error_detail?: string | null;
+  };
   const send = (command: Command, chargePointId: string) => {
-    const active = (sessions ?? []).find(
-      (x) => x.status === "active" && x.charge_point_id === chargePointId,
-    );
     const json = (body: unknown): RequestInit => jsonRequest("POST", body);
-    const request: [string, RequestInit] | null =
-      command === "remoteStart"
-        ? [ENDPOINTS.remoteStart(chargePointId), json({ id_tag: "OPERATOR" })]
-        : command === "remoteStop"
-          ? active
-            ? [ENDPOINTS.remoteStop(active.id), json({})]
-            : null
+    const label = t(`station.cmd.${command}`);
+    // Remote stop needs the charge point's active session, asked for now: it may
+    // have begun after the panel opened (a remote start a moment ago).
+    const activeSession = () =>
+      apiFetch<unknown>(
+        ENDPOINTS.sessions(
+          `charge_point_id=${encodeURIComponent(chargePointId)}&status=active&limit=1`,
+        ),
+      ).then((b) => listOf<SessionRow>(b)[0]);
+    const request = async (): Promise<Answer | null> => {
+      if (command === "remoteStop") {
+        const active = await activeSession();
+        return active ? apiFetch<Answer>(ENDPOINTS.remoteStop(active.id), json({})) : null;
+      }
+      const [path, init]: [string, RequestInit] =
+        command === "remoteStart"
+          ? [ENDPOINTS.remoteStart(chargePointId), json({ id_tag: "OPERATOR" })]
           : command === "reset"
             ? [ENDPOINTS.reset(chargePointId), json({ type: "soft" })]
             : [
                 ENDPOINTS.availability(chargePointId),
                 json({ evse_id: 0, operative: command === "available" }),
               ];
-    const label = t(`station.cmd.${command}`);
-    if (!request) {
-      setCommandResult(
-        t("station.cmd.failed", { command: label, detail: t("station.noSessions") }),
-      );
-      return;
-    }
-    apiFetch<{ status?: string; error_detail?: string | null }>(request[0], request[1])
+      return apiFetch<Answer>(path, init);
+    };
+    setCommandResult(null);
+    request()
       .then((r) =>
         setCommandResult(
-          t("station.cmd.sent", { command: label, result: r.error_detail ?? r.status ?? "ok" }),
+          r === null
+            ? t("station.cmd.failed", { command: label, detail: t("station.noSessions") })
+            : t("station.cmd.sent", {
+                command: label,
+                result:
+                  r.error_detail ??
+                  (typeof r.response?.status === "string" ? r.response.status : null) ??
+                  r.status ??
+                  "ok",
+              }),
         ),
       )
       .catch((e: unknown) => {

@@ -24,6 +24,18 @@ function exposeTransform(map: MlMap): void {
   });
 }
 
+/** Columns keep their size on screen at every zoom (in metres they would cover a
+ * city at street level and vanish at country level): a disk of this many pixels,
+ * this many pixels of height per kW (350 kW: ~175 px). */
+const COLUMN_RADIUS_PX = 6;
+const COLUMN_PX_PER_KW = 0.5;
+
+/** Metres per screen pixel at the map's centre (MapLibre's tiles are 512 px). */
+function metresPerPixel(map: MlMap): number {
+  const lat = (map.getCenter().lat * Math.PI) / 180;
+  return (40_075_016.686 * Math.cos(lat)) / (512 * 2 ** map.getZoom());
+}
+
 export class DeckColumns {
   private readonly overlay: MapboxOverlay;
 
@@ -69,9 +81,10 @@ export class DeckColumns {
           data,
           pickable: true,
           diskResolution: 12,
-          radius: 350,
+          radius: COLUMN_RADIUS_PX,
+          radiusUnits: "pixels",
           extruded: true,
-          elevationScale: 60,
+          elevationScale: COLUMN_PX_PER_KW * metresPerPixel(this.map),
           getPosition: (d) => d.position,
           getElevation: (d) => d.powerKw,
           getFillColor: (d) => [...hexToRgb(STATUS_COLORS[d.status]), 230],

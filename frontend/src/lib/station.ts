@@ -75,21 +75,28 @@ export interface DayEnergy {
   energyWh: number;
 }
 
+const TASHKENT_OFFSET_MS = 5 * 3600 * 1000; // UTC+5 all year (no DST)
+
+/** The Tashkent calendar day (YYYY-MM-DD) of an instant (ms) or an ISO timestamp:
+ * the day the UI shows, not the UTC date in the string. Null when unparseable. */
+export function tashkentDay(at: number | string): string | null {
+  const t = typeof at === "number" ? at : Date.parse(at);
+  return Number.isNaN(t) ? null : new Date(t + TASHKENT_OFFSET_MS).toISOString().slice(0, 10);
+}
+
 /** Sum session energy per local (Tashkent, UTC+5) day, oldest first, last `days` days. */
 export function energyPerDay(
   sessions: readonly { started_at: string; energy_wh: number | null }[],
   days: number,
   now: Date,
 ): DayEnergy[] {
-  const offsetMs = 5 * 3600 * 1000;
-  const dayKey = (t: number) => new Date(t + offsetMs).toISOString().slice(0, 10);
   const out = new Map<string, number>();
-  for (let i = days - 1; i >= 0; i--) out.set(dayKey(now.getTime() - i * 86_400_000), 0);
+  for (let i = days - 1; i >= 0; i--) {
+    out.set(tashkentDay(now.getTime() - i * 86_400_000) ?? "", 0);
+  }
   for (const s of sessions) {
-    const t = Date.parse(s.started_at);
-    if (Number.isNaN(t)) continue;
-    const k = dayKey(t);
-    if (out.has(k)) out.set(k, (out.get(k) ?? 0) + (s.energy_wh ?? 0));
+    const k = tashkentDay(s.started_at);
+    if (k !== null && out.has(k)) out.set(k, (out.get(k) ?? 0) + (s.energy_wh ?? 0));
   }
   return [...out].map(([day, energyWh]) => ({ day, energyWh }));
 }
