@@ -136,16 +136,23 @@ def get_layer(name: str, role: str | None) -> Layer:
             f"unknown layer {name!r}; known: {', '.join(LAYERS)}", "unknown_layer"
         )
     if layer.restricted:
-        if role is None:
-            raise UnauthorizedError(
-                f"layer {name!r} needs a signed-in admin, technician or partner",
-                "not_authenticated",
-            )
-        if role not in RESTRICTED_ROLES:
-            raise ForbiddenError(
-                f"role {role!r} may not read layer {name!r}", "forbidden_role"
-            )
+        check_restricted(name, role)
     return layer
+
+
+def check_restricted(name: str, role: str | None) -> None:
+    """Refuse a restricted layer (cadastre, grid, candidate sites: as a GeoJSON
+    layer, an export or vector tiles) to anyone but admins, technicians and
+    partners: 401 when not signed in, 403 for another role."""
+    if role is None:
+        raise UnauthorizedError(
+            f"layer {name!r} needs a signed-in admin, technician or partner",
+            "not_authenticated",
+        )
+    if role not in RESTRICTED_ROLES:
+        raise ForbiddenError(
+            f"role {role!r} may not read layer {name!r}", "forbidden_role"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ class TileLayer:
     mvt_layers: tuple[str, ...]
     cached: bool
     description: str
+    #: Only for admins, technicians and partners, as the same GeoJSON layer.
+    restricted: bool = False
 
 
 LAYERS: Final[dict[str, TileLayer]] = {
@@ -59,14 +61,16 @@ LAYERS: Final[dict[str, TileLayer]] = {
     ),
     "planned": TileLayer("quvvat_tile_planned", ("planned",), True, "Planned sites"),
     "candidates": TileLayer(
-        "quvvat_tile_candidates", ("candidates",), True, "Candidate sites"
+        "quvvat_tile_candidates", ("candidates",), True, "Candidate sites", True
     ),
-    "parcels": TileLayer("quvvat_tile_parcels", ("parcels",), True, "Cadastre parcels"),
+    "parcels": TileLayer(
+        "quvvat_tile_parcels", ("parcels",), True, "Cadastre parcels", True
+    ),
     "substations": TileLayer(
-        "quvvat_tile_substations", ("substations",), True, "Grid substations"
+        "quvvat_tile_substations", ("substations",), True, "Grid substations", True
     ),
     "grid_lines": TileLayer(
-        "quvvat_tile_grid_lines", ("grid_lines",), True, "Grid lines"
+        "quvvat_tile_grid_lines", ("grid_lines",), True, "Grid lines", True
     ),
 }
 

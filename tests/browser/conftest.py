@@ -6,14 +6,18 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import create_engine, text
 
 from app.main import create_app
+from app.services.security import hash_password
 from app.settings import ROOT, Settings
 from tests.browser.driver import MapDriver
 from tests.pg import PgServer, create_db, drop_db, new_db_name
@@ -80,6 +84,37 @@ def live_server(module_sample_db: str, built_frontend: Path) -> Iterator[LiveSer
     settings = Settings(database_url=module_sample_db, frontend_dist=built_frontend)
     with LiveServer(settings) as server:
         yield server
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+    role: str
+
+
+@pytest.fixture(scope="module")
+def technician(module_sample_db: str) -> Account:
+    """A technician account in the module's sample (as an admin would make one): staff
+    who may see the restricted layers (parcels, substations, grid lines, candidates)."""
+    account = Account(
+        f"tech-{uuid.uuid4().hex[:8]}@example.uz", "Str0ng!Passw0rd", "technician"
+    )
+    engine = create_engine(module_sample_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO user_account (email, full_name, password_hash, role)"
+                " VALUES (:e, 'Technician', :h, :r)"
+            ),
+            {
+                "e": account.email,
+                "h": hash_password(account.password),
+                "r": account.role,
+            },
+        )
+    engine.dispose()
+    return account
 
 
 @pytest.fixture(scope="session")

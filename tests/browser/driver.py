@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,17 @@ class MapDriver:
         self.page.goto(self.base_url + path)
         self.page.wait_for_function(
             "() => window.quvvat && window.quvvat.map.loaded()", timeout=timeout_ms
+        )
+
+    def sign_in(self, username: str, password: str, role: str) -> None:
+        """Sign in with the top bar's dialog and wait until the app shows the role."""
+        self.page.get_by_test_id("login").click()
+        self.page.get_by_test_id("login-username").fill(username)
+        self.page.get_by_test_id("login-password").fill(password)
+        self.page.get_by_test_id("login-submit").click()
+        expect(self.page.get_by_test_id("login-dialog")).to_have_count(0)
+        expect(self.page.get_by_test_id("user-role")).to_have_attribute(
+            "data-role", role
         )
 
     def wait_for_stations(self, timeout_ms: int = 20000) -> None:

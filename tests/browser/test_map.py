@@ -4,11 +4,13 @@ embeds without login and turns bad input into a message."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, Response, expect
 from sqlalchemy import create_engine, text
 
+from tests.browser.conftest import Account
 from tests.browser.driver import MapDriver
 
 pytestmark = pytest.mark.browser
@@ -68,8 +70,10 @@ def test_low_zoom_shows_clusters(driver: MapDriver) -> None:
     assert driver.clusters_on_screen() > 3
 
 
-def test_demo_layers_are_labelled_demo(driver: MapDriver) -> None:
+def test_demo_layers_are_labelled_demo(driver: MapDriver, technician: Account) -> None:
     driver.open("/" + TASHKENT)
+    # Parcels are offered to staff only.
+    driver.sign_in(technician.email, technician.password, technician.role)
     expect(driver.page.get_by_test_id("layer-demo-stations")).to_be_visible()
     expect(driver.page.get_by_test_id("layer-demo-planned")).to_be_visible()
     expect(driver.page.get_by_test_id("layer-demo-parcels")).to_be_visible()
@@ -162,10 +166,14 @@ def test_embed_snippet_is_offered(driver: MapDriver) -> None:
     assert f"{driver.base_url}/embed?lang=" in snippet
 
 
-def test_share_link_restores_view_layers_and_filters(driver: MapDriver) -> None:
+def test_share_link_restores_view_layers_and_filters(
+    driver: MapDriver, technician: Account
+) -> None:
     driver.open(
         "/#v=10.5/41.31/69.25/20/30&l=stations:60,parcels&connector=CCS2&min_kw=50"
     )
+    # Parcels are drawn for staff only: the link's layer shows once they sign in.
+    driver.sign_in(technician.email, technician.password, technician.role)
     driver.wait_idle()
     state = driver.page.evaluate(
         """() => { const m = window.quvvat.map; return {z: m.getZoom(),
@@ -194,3 +202,103 @@ def test_unknown_station_id_is_a_clear_404(driver: MapDriver) -> None:
         "detail": "station 987654321 not found",
         "code": "station_not_found",
     }
+
+
+RESTRICTED = ("parcels", "substations", "grid_lines", "candidates")
+RESTRICTED_TILE = re.compile(r"/tiles/(parcels|substations|grid_lines|candidates)/")
+
+
+@dataclass
+class TileLog:
+    """Every vector tile the page asked for: URL, status, Authorization header."""
+
+    seen: list[tuple[str, int, str | None]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def record(self, page: Page) -> None:
+        def on_response(r: Response) -> None:
+            if "/tiles/" in r.url and ".pbf" in r.url:
+                auth = r.request.all_headers().get("authorization")
+                self.seen.append((r.url, r.status, auth))
+
+        page.on("response", on_response)
+        page.on("requestfailed", lambda r: self.failed.append(r.url))
+        page.on(
+            "console",
+            lambda m: self.console.append(m.text) if m.type == "error" else None,
+        )
+
+    def restricted(self) -> list[tuple[str, int, str | None]]:
+        return [t for t in self.seen if RESTRICTED_TILE.search(t[0])]
+
+
+def test_restricted_layers_are_for_staff_and_their_tiles_carry_the_token(
+    driver: MapDriver, technician: Account
+) -> None:
+    page = driver.page
+    log = TileLog()
+    log.record(page)
+    # A shared link that turns every restricted layer on, opened by a visitor.
+    hashed = "&l=stations,parcels,substations,grid_lines,candidates"
+    driver.open("/" + TASHKENT + hashed)
+    driver.wait_idle()
+    expect(page.get_by_test_id("layer-stations")).to_be_visible()
+    for layer in RESTRICTED:
+        expect(page.get_by_test_id(f"layer-{layer}")).to_have_count(0)
+    assert (
+        page.evaluate(
+            "() => ['parcels-fill', 'substations-points', 'grid-lines', 'candidates-points']"
+            ".filter(id => window.quvvat.map.getLayer(id))"
+        )
+        == []
+    )
+    # Not asked for, so no 401 in the console; the link itself is left as it was.
+    assert log.restricted() == []
+    assert [t for t in log.seen if t[1] >= 400] == []
+    assert log.failed == [] and log.console == [], (log.failed, log.console)
+    assert driver.messages() == []
+    assert "parcels" in page.url and "substations" in page.url
+    # Public tiles go without a token (there is none).
+    assert log.seen and all(t[2] is None for t in log.seen)
+
+    driver.sign_in(technician.email, technician.password, technician.role)
+    for layer in RESTRICTED:
+        expect(page.get_by_test_id(f"layer-{layer}")).to_be_visible()
+    # Switch substations off and on again, then show where they are.
+    toggle = page.get_by_test_id("layer-toggle-substations")
+    expect(toggle).to_be_checked()
+    toggle.uncheck()
+    expect(page.get_by_test_id("layer-zoom-substations")).to_have_count(0)
+    toggle.check()
+    zoom = page.get_by_test_id("layer-zoom-substations")
+    expect(zoom).to_be_enabled()
+    zoom.click()
+    page.wait_for_function("() => !window.quvvat.map.isMoving()")
+    driver.wait_idle()
+    page.wait_for_function(
+        "() => window.quvvat.map.queryRenderedFeatures("
+        "{layers: ['substations-points']}).length > 0",
+        timeout=20000,
+    )
+    token = page.evaluate("() => localStorage.getItem('quvvat.token')")
+    substations = [t for t in log.restricted() if "/tiles/substations/" in t[0]]
+    assert substations
+    assert all(t[1] == 200 for t in substations), substations
+    assert all(t[2] == f"Bearer {token}" for t in substations), substations
+    assert [t for t in log.seen if t[1] >= 400] == []
+    assert log.console == [] and driver.messages() == []
+
+    # Signing out takes them away again, without asking for their tiles.
+    page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("login")).to_be_visible()
+    for layer in RESTRICTED:
+        expect(page.get_by_test_id(f"layer-{layer}")).to_have_count(0)
+    assert (
+        page.evaluate("() => window.quvvat.map.getLayer('substations-points')") is None
+    )
+    before = len(log.restricted())
+    driver.fly_to(69.27, 41.3, 11)
+    assert len(log.restricted()) == before
+    assert [t for t in log.seen if t[1] >= 400] == []
+    assert log.console == []

@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, Account
 from tests.browser.driver import MapDriver, StationOnScreen
 from tests.browser.test_map import STATUS_RGB, TASHKENT, close
 
@@ -296,7 +296,7 @@ def test_layer_opacity_fades_the_stations(driver: MapDriver) -> None:
 
 
 def test_zoom_to_layer_fits_the_layer_in_view(
-    driver: MapDriver, module_sample_db: str
+    driver: MapDriver, module_sample_db: str, technician: Account
 ) -> None:
     page = driver.page
     engine = create_engine(module_sample_db)
@@ -322,7 +322,8 @@ def test_zoom_to_layer_fits_the_layer_in_view(
     assert vx0 <= x0 and vy0 <= y0 and vx1 >= x1 and vy1 >= y1, (after, (x0, y0))
     # ... and fills it (fitted, not merely zoomed out).
     assert (x1 - x0) / (vx1 - vx0) > 0.6 or (y1 - y0) / (vy1 - vy0) > 0.6
-    # A hidden layer has no zoom button; showing it offers one.
+    # A hidden layer has no zoom button; showing it offers one (substations: staff).
+    driver.sign_in(technician.email, technician.password, technician.role)
     expect(page.get_by_test_id("layer-zoom-substations")).to_have_count(0)
     page.get_by_test_id("layer-toggle-substations").check()
     expect(page.get_by_test_id("layer-zoom-substations")).to_be_visible()

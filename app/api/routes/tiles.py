@@ -13,11 +13,14 @@ from app.api.auth import Anyone
 from app.api.deps import SessionDep
 from app.errors import InvalidInputError
 from app.services import tiles as tile_service
+from app.services.layers import check_restricted
 
 router = APIRouter(tags=["tiles"])
 
 MVT = "application/vnd.mapbox-vector-tile"
 _ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"description": "A restricted layer without a token"},
+    403: {"description": "A restricted layer for a role that may not read it"},
     404: {"description": "Unknown layer"},
     422: {"description": "Tile out of range or bad filter"},
 }
@@ -157,10 +160,14 @@ class TileJson(BaseModel):
     responses={404: {"description": "Unknown layer"}},
 )
 async def tilejson(
-    request: Request, layer: str, session: SessionDep, _: Anyone
+    request: Request, layer: str, session: SessionDep, principal: Anyone
 ) -> TileJson:
-    """Where the layer has data (``bounds``, lon/lat), how many rows, demo or not."""
-    summary = await tile_service.layer_summary(session, layer)
+    """Where the layer has data (``bounds``, lon/lat), how many rows, demo or not
+    (restricted layers: for admins, technicians and partners)."""
+    known = tile_service.LAYERS.get(layer)
+    if known is not None and known.restricted:
+        check_restricted(layer, principal.role if principal else None)
+    summary = await tile_service.layer_summary(session, layer)  # 404 if unknown
     spec = tile_service.LAYERS[layer]
     base = str(request.base_url).rstrip("/")
     return TileJson(
@@ -184,19 +191,26 @@ async def tilejson(
     responses={200: {"content": {MVT: {}}}, **_ERRORS},
     openapi_extra={"parameters": _openapi_parameters()},
 )
-async def get_tile(request: Request, _: Anyone) -> Response:
+async def get_tile(request: Request, principal: Anyone) -> Response:
     """An MVT tile (EPSG:3857, extent 4096); an empty body for an empty tile.
 
-    The station filters (query parameters) apply to the ``stations`` layer."""
+    The station filters (query parameters) apply to the ``stations`` layer.
+    Cadastre parcels, grid substations and lines and candidate sites are for
+    admins, technicians and partners only (send the bearer token), as their
+    GeoJSON layers are."""
     layer = request.path_params["layer"]
     z, x, y = (_coordinate(request, n) for n in ("z", "x", "y"))
+    spec = tile_service.check_tile(layer, z, x, y)
+    if spec.restricted:
+        check_restricted(layer, principal.role if principal else None)
     stations = _station_query(request).to_filter() if layer == "stations" else None
     cache: tile_service.TileCache = request.app.state.tile_cache
     async with request.app.state.read_pool.connection() as conn:
         tile = await tile_service.render_tile(conn, cache, layer, z, x, y, stations)
-    live = layer == "stations"
-    return Response(
-        tile,
-        media_type=MVT,
-        headers={"Cache-Control": "no-cache" if live else "public, max-age=300"},
-    )
+    if layer == "stations":
+        headers = {"Cache-Control": "no-cache"}  # live status
+    elif spec.restricted:  # a shared cache must not hand it to someone else
+        headers = {"Cache-Control": "private, max-age=300", "Vary": "Authorization"}
+    else:
+        headers = {"Cache-Control": "public, max-age=300"}
+    return Response(tile, media_type=MVT, headers=headers)

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { ApiError, apiFetch, getToken, jwtClaims, setToken } from "../lib/api";
 import { ENDPOINTS } from "../lib/endpoints";
 import { formatDistanceM, formatNumber } from "../lib/format";
+import { offeredLayers, seesRestrictedLayers } from "../lib/layers";
 import type { LonLat } from "../lib/measure";
 import { pathLengthM } from "../lib/measure";
 import {
@@ -29,7 +30,6 @@ import {
   encodeState,
   type Filters,
   HOME_VIEW,
-  LAYER_IDS,
   type LayerId,
   YEAR_MAX,
   YEAR_MIN,
@@ -93,7 +93,6 @@ export function App() {
   const [state, setState] = useState<AppState>(() => decodeState(location.hash));
   const { messages, push, dismiss } = useMessages();
   const { config, regions } = useConfig(push);
-  const info = useLayerInfo(LAYER_IDS, push);
   const [handle, setHandle] = useState<MapHandle | null>(null);
   const { link, statuses } = useLive(handle, null);
   const handleRef = useRef(handle);
@@ -133,6 +132,12 @@ export function App() {
   const [dialog, setDialog] = useState<"embed" | "login" | "sessions" | null>(null);
   const [token, setTok] = useState<string | null>(storedToken);
   const role = roleOf(token);
+  // Parcels, substations, grid lines and candidate sites are for admins, technicians
+  // and partners: anyone else is not offered them and the map does not ask for their
+  // tiles (a shared link's hash keeps them on, for when such a user signs in).
+  const restricted = seesRestrictedLayers(role);
+  const layerIds = offeredLayers(restricted);
+  const info = useLayerInfo(layerIds, push);
   // Who is signed in (name, e-mail or phone from /api/me).
   const [who, setWho] = useState<string | null>(null);
   const signOut = useCallback(() => {
@@ -496,6 +501,7 @@ export function App() {
           <LayersPanel
             layers={state.layers}
             info={info}
+            ids={layerIds}
             onChange={(id, setting) =>
               setState((s) => ({ ...s, layers: { ...s.layers, [id]: setting } }))
             }
@@ -512,6 +518,7 @@ export function App() {
             lang={lang}
             onlineBasemap={config.online_basemap}
             attribution={config.attribution}
+            restricted={restricted}
             measuring={measuring}
             measurePoints={measurePoints}
             onView={(v) => setState((s) => ({ ...s, view: v }))}

@@ -4,6 +4,7 @@ import * as maplibregl from "maplibre-gl";
 import "maplibre-gl/dist/maplibre-gl.css";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import { useEffect, useRef } from "preact/hooks";
+import { getToken, tileRequest } from "../lib/api";
 import type { Language } from "../lib/format";
 import type { LonLat } from "../lib/measure";
 import type { CellMetric, ScenarioDrawing } from "../lib/scenario";
@@ -36,6 +37,8 @@ interface Props {
   onlineBasemap: boolean;
   attribution: string;
   publicOnly?: boolean;
+  /** Draw the restricted layers (signed in as admin, technician or partner). */
+  restricted?: boolean;
   measuring?: boolean;
   measurePoints?: LonLat[];
   /** Route panel: the next map click picks a trip end instead of selecting. */
@@ -95,6 +98,7 @@ export function MapView(props: Props) {
         lang: p.lang,
         onlineBasemap: p.onlineBasemap,
         publicOnly: p.publicOnly,
+        restricted: p.restricted,
         route: p.route,
         scenario: p.scenario,
       }),
@@ -104,6 +108,9 @@ export function MapView(props: Props) {
       pitch: p.state.view.pitch,
       maxPitch: 70,
       attributionControl: false,
+      // The bearer token goes with the app's own tile requests only (restricted
+      // layers need it), read at request time: sign-in and sign-out need no reload.
+      transformRequest: (url) => tileRequest(url, location.origin, getToken()),
     });
     mapRef.current = map;
     map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), "top-right");
@@ -135,7 +142,7 @@ export function MapView(props: Props) {
       const status = err?.status ?? 0;
       if (url && status >= 400 && status < 500) {
         // MapLibre keeps only the status: ask once more for the API's clear detail.
-        fetch(url)
+        fetch(url, { headers: tileRequest(url, location.origin, getToken())?.headers ?? {} })
           .then((r) => r.json())
           .then((b: { detail?: unknown }) =>
             propsRef.current.onError(typeof b.detail === "string" ? b.detail : `HTTP ${status}`),
@@ -226,7 +233,7 @@ export function MapView(props: Props) {
 
   // State → style, as a diff.
   // The route is part of the style: a style diff would otherwise reset its data.
-  const { state, lang, onlineBasemap, publicOnly, route, scenario } = props;
+  const { state, lang, onlineBasemap, publicOnly, restricted, route, scenario } = props;
   useEffect(() => {
     const map = mapRef.current;
     if (!map) return;
@@ -236,12 +243,23 @@ export function MapView(props: Props) {
         lang,
         onlineBasemap,
         publicOnly,
+        restricted,
         route,
         scenario,
       }),
       { diff: true },
     );
-  }, [state.layers, state.filters, state.year, lang, onlineBasemap, publicOnly, route, scenario]);
+  }, [
+    state.layers,
+    state.filters,
+    state.year,
+    lang,
+    onlineBasemap,
+    publicOnly,
+    restricted,
+    route,
+    scenario,
+  ]);
 
   // Pitch and the deck.gl columns follow the 3D toggle.
   const was3d = useRef(state.mode3d);

@@ -179,6 +179,30 @@ export function passwordLogin(username: string, password: string): Promise<Token
   });
 }
 
+/** MapLibre's request for `url` with the bearer token, when `url` is one of the app's
+ * own vector tiles (`{origin}/tiles/...`; restricted layers answer 401/403 without
+ * it). Any other URL (the optional online basemap, another host) is left alone
+ * (`undefined`), and so is a request when there is no token or it has expired
+ * (the API refuses every request that carries an expired token). */
+export function tileRequest(
+  url: string,
+  origin: string,
+  token: string | null,
+  now: number = Date.now(),
+): { url: string; headers: Record<string, string> } | undefined {
+  if (!token) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url, origin);
+  } catch {
+    return undefined;
+  }
+  if (u.origin !== origin || !u.pathname.startsWith("/tiles/")) return undefined;
+  const exp = jwtClaims(token)?.exp;
+  if (typeof exp === "number" && exp * 1000 <= now) return undefined;
+  return { url, headers: { Authorization: `Bearer ${token}` } };
+}
+
 /** Let the browser save a blob as a file called `name`. */
 export function saveBlob(blob: Blob, name: string): void {
   const a = document.createElement("a");

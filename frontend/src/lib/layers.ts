@@ -1,6 +1,6 @@
 /** Layer metadata from the tile server (TileJSON + counts) and legends (pure). */
 
-import type { LayerId } from "./state";
+import { LAYER_IDS, type LayerId } from "./state";
 import { POWER_CLASSES, STATION_STATUSES, STATUS_COLORS } from "./status";
 
 export interface LayerInfo {
@@ -8,6 +8,30 @@ export interface LayerInfo {
   bounds: [number, number, number, number] | null;
   count: number;
   demo: boolean;
+}
+
+/** Layers only admins, technicians and partners may see: their tiles and GeoJSON
+ * answer 401 to a visitor and 403 to a client (app/services/layers.py). */
+export const RESTRICTED_LAYERS: readonly LayerId[] = [
+  "candidates",
+  "substations",
+  "grid_lines",
+  "parcels",
+];
+
+/** Whether a signed-in role (from the token's claims; null when signed out) may
+ * see the restricted layers (the API decides; the UI only adapts). */
+export function seesRestrictedLayers(role: string | null): boolean {
+  return role === "admin" || role === "technician" || role === "partner";
+}
+
+const PUBLIC_LAYER_IDS: readonly LayerId[] = LAYER_IDS.filter(
+  (id) => !RESTRICTED_LAYERS.includes(id),
+);
+
+/** The layers the Layers panel offers (the same array each time, for hooks). */
+export function offeredLayers(restricted: boolean): readonly LayerId[] {
+  return restricted ? LAYER_IDS : PUBLIC_LAYER_IDS;
 }
 
 export type LegendItem =

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { errorFromBody, jwtClaims, parseEventStream } from "./api";
+import { errorFromBody, jwtClaims, parseEventStream, tileRequest } from "./api";
 import { toCsv } from "./csv";
+import { offeredLayers, RESTRICTED_LAYERS, seesRestrictedLayers } from "./layers";
 import { backoffMs, liveUrl, parseLiveEvent } from "./live";
 import { haversineM, pathLengthM } from "./measure";
-import { defaultState } from "./state";
+import { defaultState, LAYER_IDS } from "./state";
 import { energyPerDay, flattenConnectors, stationProps } from "./station";
 import { connectorStatusToStation, hexToRgb, powerClass } from "./status";
 import { buildStyle } from "./style";
@@ -107,6 +108,87 @@ describe("style", () => {
       publicOnly: true,
     });
     expect(Object.keys(style.sources).sort()).toEqual(["base", "measure", "planned", "stations"]);
+  });
+
+  it("has the restricted layers only when asked for, even when the state turns them on", () => {
+    const s = defaultState();
+    for (const id of RESTRICTED_LAYERS) s.layers[id].visible = true;
+    const restrictedSources = ["candidates", "grid", "grid_lines", "parcels"];
+    const restrictedLayers = [
+      "candidates-points",
+      "substations-points",
+      "grid-lines",
+      "parcels-fill",
+      "parcels-line",
+    ];
+    const base = { origin: "http://x", lang: "en" as const, onlineBasemap: false };
+    for (const style of [buildStyle(s, base), buildStyle(s, { ...base, restricted: false })]) {
+      for (const src of restrictedSources) expect(style.sources[src]).toBeUndefined();
+      const ids = style.layers.map((l) => l.id);
+      for (const id of restrictedLayers) expect(ids).not.toContain(id);
+      expect(style.sources.route).toBeDefined();
+    }
+    const staff = buildStyle(s, { ...base, restricted: true });
+    for (const src of restrictedSources) expect(staff.sources[src]).toBeDefined();
+    const ids = staff.layers.map((l) => l.id);
+    for (const id of restrictedLayers) expect(ids).toContain(id);
+    const embed = buildStyle(s, { ...base, restricted: true, publicOnly: true });
+    expect(embed.sources.parcels).toBeUndefined();
+  });
+});
+
+describe("restricted layers", () => {
+  it("are offered to admins, technicians and partners only", () => {
+    expect(RESTRICTED_LAYERS.slice().sort()).toEqual([
+      "candidates",
+      "grid_lines",
+      "parcels",
+      "substations",
+    ]);
+    for (const role of ["admin", "technician", "partner"]) {
+      expect(seesRestrictedLayers(role)).toBe(true);
+    }
+    for (const role of [null, "client", "driver", ""])
+      expect(seesRestrictedLayers(role)).toBe(false);
+    expect(offeredLayers(true)).toEqual(LAYER_IDS);
+    const open = offeredLayers(false);
+    expect(open).toContain("stations");
+    expect(open).toContain("h3");
+    for (const id of RESTRICTED_LAYERS) expect(open).not.toContain(id);
+    expect(offeredLayers(false)).toBe(open); // the same array: no hook re-runs
+  });
+});
+
+describe("tile requests", () => {
+  const claims = (c: object) =>
+    `h.${btoa(JSON.stringify(c)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")}.s`;
+  const token = claims({ sub: "1", role: "technician", exp: 2_000_000_000 });
+  const origin = "http://app.test:8000";
+
+  it("carry the bearer token to the app's own /tiles/ only", () => {
+    const url = `${origin}/tiles/substations/8/180/96.pbf`;
+    expect(tileRequest(url, origin, token)).toEqual({
+      url,
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(tileRequest(`${origin}/tiles/stations/1/1/1.pbf?q=a`, origin, token)).toBeDefined();
+    expect(tileRequest(url, origin, null)).toBeUndefined();
+    for (const other of [
+      "https://tile.openstreetmap.org/8/180/96.png",
+      "http://app.test:8001/tiles/parcels/1/1/1.pbf",
+      "http://app.test:8000.evil.test/tiles/parcels/1/1/1.pbf",
+      "https://app.test:8000/tiles/parcels/1/1/1.pbf",
+      `${origin}/api/layers/parcels`,
+      `${origin}/tilesx/parcels/1/1/1.pbf`,
+      "not a url :",
+    ]) {
+      expect(tileRequest(other, origin, token)).toBeUndefined();
+    }
+  });
+
+  it("leave out an expired token", () => {
+    const old = claims({ sub: "1", role: "admin", exp: 1_000 });
+    expect(tileRequest(`${origin}/tiles/parcels/1/1/1.pbf`, origin, old)).toBeUndefined();
   });
 });
 

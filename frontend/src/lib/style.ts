@@ -30,6 +30,10 @@ export interface StyleOptions {
   onlineBasemap: boolean;
   /** Embed: only the public layers. */
   publicOnly?: boolean;
+  /** Include the restricted layers (parcels, substations, grid lines, candidate
+   * sites): their tiles are for signed-in admins, technicians and partners only,
+   * anyone else gets 401/403. Off unless set; never with `publicOnly`. */
+  restricted?: boolean;
   /** The planned route to draw (route panel), see `routeFeatures`. */
   route?: FeatureCollection;
   /** The selected planning scenario's result layers (scenarios panel). */
@@ -281,6 +285,7 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
   const L = state.layers;
   const o = (id: LayerId): number => L[id].opacity;
   const vis = (id: LayerId) => visibility(L[id].visible);
+  const restricted = !opts.publicOnly && opts.restricted === true;
   const sources: Record<string, SourceSpecification> = {
     base: {
       type: "vector",
@@ -309,7 +314,7 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
     sources["scenario-candidates"] = { type: "geojson", data: d.candidates };
     sources["scenario-corridors"] = { type: "geojson", data: d.corridors };
   }
-  if (!opts.publicOnly) {
+  if (restricted) {
     sources.candidates = {
       type: "vector",
       tiles: [tileUrl(opts.origin, "candidates")],
@@ -373,7 +378,7 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
       },
     },
   );
-  if (!opts.publicOnly) {
+  if (restricted) {
     layers.push(
       {
         id: "parcels-fill",
@@ -438,7 +443,7 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
       },
     },
   );
-  if (!opts.publicOnly) {
+  if (restricted) {
     layers.push(
       {
         id: "grid-lines",
