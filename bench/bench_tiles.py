@@ -25,6 +25,7 @@ import gzip
 import math
 import os
 import random
+import secrets
 import shutil
 import socket
 import statistics
@@ -45,6 +46,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # The machine's PostgreSQL (as the tests use it); the bench database is dropped after.
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres"
 CONCURRENCY = 8
+# Parcel tiles are for staff: every HTTP request carries the admin token, as the
+# map app sends a signed-in planner's token.
+BENCH_TOKEN = secrets.token_urlsafe(24)
+AUTH = {"Authorization": f"Bearer {BENCH_TOKEN}"}
 
 
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
@@ -216,7 +221,9 @@ async def _http_closed_loop(
     errors = 0
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=30, headers=AUTH
+    ) as client:
 
         async def worker(offset: int) -> None:
             nonlocal errors
@@ -262,7 +269,8 @@ def _wrk_closed_loop(
         "end\n"
     )
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{seconds:.0f}s", "-s", str(script), base],
+        ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{seconds:.0f}s", "-s", str(script),
+         "-H", f"Authorization: {AUTH['Authorization']}", base],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     line = next(x for x in out.splitlines() if x.startswith("QUVVAT "))
@@ -281,7 +289,9 @@ async def _http_open_loop(
     next_k = 0
     workers = 2 * CONCURRENCY
     limits = httpx.Limits(max_connections=workers)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=30, headers=AUTH
+    ) as client:
         start = time.perf_counter() + 0.2
 
         async def worker() -> None:
@@ -386,6 +396,7 @@ def main(argv: list[str]) -> None:
             **os.environ,
             "DATABASE_URL": url,
             "QUVVAT_TILE_CACHE_ITEMS": "0",
+            "QUVVAT_ADMIN_TOKEN": BENCH_TOKEN,
             "QUVVAT_LOG_LEVEL": "WARNING",
         }
         server = subprocess.Popen(

@@ -34,7 +34,9 @@ __all__ = [
     "Role",
     "Staff",
     "install",
+    "principal_of",
     "public",
+    "public_lazy",
     "public_write",
     "require_role",
     "token_digest",
@@ -109,6 +111,24 @@ def public() -> Callable[..., Awaitable[Principal | None]]:
 
     async def check(principal: OptionalPrincipal) -> Principal | None:
         return principal
+
+    check.quvvat_roles = frozenset({"public"})  # type: ignore[attr-defined]
+    return check
+
+
+async def principal_of(request: Request) -> Principal | None:
+    """The caller of ``request``, read when a route needs it (same rules as the
+    dependencies: None without a token, 401 for a bad one)."""
+    return await _authenticate(request, await _bearer(request))
+
+
+def public_lazy() -> Callable[..., Awaitable[None]]:
+    """Dependency: anyone, and the route reads the caller itself with
+    :func:`principal_of` only when it needs to (vector tiles: most layers are
+    public, and the dependency chain cost more than the tile)."""
+
+    async def check() -> None:
+        return None
 
     check.quvvat_roles = frozenset({"public"})  # type: ignore[attr-defined]
     return check

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.api.auth import Anyone
+from app.api.auth import Anyone, principal_of, public_lazy
 from app.api.deps import SessionDep
 from app.errors import InvalidInputError
 from app.services import tiles as tile_service
@@ -191,7 +191,9 @@ async def tilejson(
     responses={200: {"content": {MVT: {}}}, **_ERRORS},
     openapi_extra={"parameters": _openapi_parameters()},
 )
-async def get_tile(request: Request, principal: Anyone) -> Response:
+async def get_tile(
+    request: Request, _: Annotated[None, Depends(public_lazy())]
+) -> Response:
     """An MVT tile (EPSG:3857, extent 4096); an empty body for an empty tile.
 
     The station filters (query parameters) apply to the ``stations`` layer.
@@ -202,6 +204,7 @@ async def get_tile(request: Request, principal: Anyone) -> Response:
     z, x, y = (_coordinate(request, n) for n in ("z", "x", "y"))
     spec = tile_service.check_tile(layer, z, x, y)
     if spec.restricted:
+        principal = await principal_of(request)
         check_restricted(layer, principal.role if principal else None)
     stations = _station_query(request).to_filter() if layer == "stations" else None
     cache: tile_service.TileCache = request.app.state.tile_cache
