@@ -188,6 +188,15 @@ async def test_reconnect_replaces_the_old_socket(live_server: LiveServer) -> Non
     )
 
 
+async def _connect_once(url: str, cp: str, password: str) -> None:
+    """Open an OCPP 1.6 connection with Basic auth and close it again."""
+    async with websockets.connect(
+        url, subprotocols=[Subprotocol("ocpp1.6")],
+        additional_headers=basic_auth(cp, password),
+    ):  # fmt: skip
+        pass
+
+
 @pytest.mark.anyio
 async def test_a_password_that_passed_argon2_is_checked_by_its_keyed_verifier(
     live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
@@ -197,11 +206,7 @@ async def test_a_password_that_passed_argon2_is_checked_by_its_keyed_verifier(
     wrong password is still refused, and a new password voids the verifier."""
     cp = live_server.add_charge_point()
     url = f"{live_server.ws}/{cp}"
-    async with websockets.connect(
-        url, subprotocols=[Subprotocol("ocpp1.6")],
-        additional_headers=basic_auth(cp, PASSWORD),
-    ):  # fmt: skip
-        pass
+    await _connect_once(url, cp, PASSWORD)
     (verifier,) = live_server.sql(
         "SELECT password_verifier FROM charge_point WHERE id = :id", id=cp
     )[0]
@@ -249,11 +254,7 @@ async def test_password_guessing_is_throttled_per_charge_point(
     still gets in."""
     cp = live_server.add_charge_point()
     url = f"{live_server.ws}/{cp}"
-    async with websockets.connect(
-        url, subprotocols=[Subprotocol("ocpp1.6")],
-        additional_headers=basic_auth(cp, PASSWORD),
-    ):  # fmt: skip
-        pass
+    await _connect_once(url, cp, PASSWORD)
     for i in range(5):
         status, body = await _refused(
             url, ["ocpp1.6"], basic_auth(cp, f"guess-number-{i:02d}-xxxxxx")
