@@ -635,7 +635,8 @@ def _upsert(
     none of the file's ext_ids is there yet (:func:`_copy_fresh`), else a COPY
     into a temp table and one INSERT ... ON CONFLICT."""
     regions = _Regions.read(conn)
-    if spec.table != "road":  # length_km is computed in SQL (ST_Length)
+    # Roads get length_km in SQL (ST_Length), so they never take the direct COPY.
+    if spec.table != "road":
         fresh = _copy_fresh(conn, spec, rows, regions, source)
         if fresh is not None:
             return fresh, 0
@@ -702,7 +703,12 @@ def _upsert(
     # ST_Area/ST_Length and the geometry functions make the planner's cost high
     # enough for JIT, whose compile time is pure overhead on this one-shot query.
     conn.execute(text("SET LOCAL jit = off"))
-    fresh = _insert_fresh(conn, spec.table, insert, source)
+    # After a refused direct COPY some id exists: only roads try a plain INSERT.
+    fresh = (
+        _insert_fresh(conn, spec.table, insert, source)
+        if spec.table == "road"
+        else None
+    )
     if fresh is not None:
         return fresh, 0
     sql = (

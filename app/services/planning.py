@@ -402,6 +402,25 @@ def _population_raster(
     return win.values, win.transform, win.crs.to_wkt(), win.nodata
 
 
+def _fuel_candidates(pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Fuel stations among the points of interest, as 150 kW candidate sites."""
+    fuel = pois[pois["category"] == "fuel"]
+    names = fuel["name"].fillna("fuel station " + fuel["ext_id"].astype(str))
+    return gpd.GeoDataFrame(
+        {
+            "candidate_site_id": pd.Series([None] * len(fuel), dtype=object),
+            "name": names.to_numpy(),
+            "power_kw": 150.0,
+            "land_use": None,
+            "owner_type": None,
+            "parcel_area_m2": np.nan,
+            "source": "fuel_station",
+        },
+        geometry=fuel.geometry.to_numpy(),
+        crs=WGS84,
+    ).rename_geometry("geom")
+
+
 def load_inputs(
     engine: Engine, population_raster: str | None = None, region: str | None = None
 ) -> PlanInputs:
@@ -438,13 +457,8 @@ def load_inputs(
         " 'parcel' AS source, ST_PointOnSurface(geom) AS geom FROM cadastre_parcel"
         " WHERE status IS NULL OR status NOT IN ('occupied', 'protected')"
     )
-    fuel = read(
-        "SELECT NULL::int AS candidate_site_id,"
-        " coalesce(name, 'fuel station ' || ext_id) AS name, 150::float8 AS power_kw,"
-        " NULL::text AS land_use, NULL::text AS owner_type,"
-        " NULL::float8 AS parcel_area_m2, 'fuel_station' AS source, geom"
-        " FROM poi WHERE category = 'fuel'"
-    )
+    pois = read("SELECT id, ext_id, name, category, weight, geom FROM poi")
+    fuel = _fuel_candidates(pois)
     extra = [g for g in (parcels, fuel) if len(g)]
     cands = (
         gpd.GeoDataFrame(
@@ -456,7 +470,6 @@ def load_inputs(
         else imported
     )
     subs = read("SELECT id, name, spare_kw, geom FROM grid_substation")
-    pois = read("SELECT id, name, category, weight, geom FROM poi")
     for g in (regions, cities, roads, stations, planned, cands, subs, pois):
         g.rename_geometry("geometry", inplace=True)
     return PlanInputs(

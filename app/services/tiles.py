@@ -174,6 +174,7 @@ async def render_tile(
     conn: AsyncConnection[tuple[Any, ...]],
     cache: TileCache,
     layer: str,
+    spec: TileLayer,
     z: int,
     x: int,
     y: int,
@@ -181,10 +182,11 @@ async def render_tile(
 ) -> bytes:
     """The MVT bytes of one tile (empty bytes for an empty tile).
 
-    ``conn`` is an autocommit psycopg connection (the app's read pool): one
-    prepared statement per tile, no ORM layer on the hottest route.
+    ``spec`` is what :func:`check_tile` answered for these coordinates (the
+    caller checks first, to apply the layer's role rule). ``conn`` is an
+    autocommit psycopg connection (the app's read pool): one prepared statement
+    per tile, no ORM layer on the hottest route.
     """
-    spec = check_tile(layer, z, x, y)
     if layer == "stations":
         f = stations or StationFilter()
         statuses = list(f.statuses) if f.statuses is not None else None

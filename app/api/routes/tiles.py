@@ -209,7 +209,9 @@ async def get_tile(
     stations = _station_query(request).to_filter() if layer == "stations" else None
     cache: tile_service.TileCache = request.app.state.tile_cache
     async with request.app.state.read_pool.connection() as conn:
-        tile = await tile_service.render_tile(conn, cache, layer, z, x, y, stations)
+        tile = await tile_service.render_tile(
+            conn, cache, layer, spec, z, x, y, stations
+        )
     if layer == "stations":
         headers = {"Cache-Control": "no-cache"}  # live status
     elif spec.restricted:  # a shared cache must not hand it to someone else
