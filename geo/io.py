@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -106,6 +107,8 @@ class VectorData:
     format: Format
     crs: CRS
     crs_from: Literal["file", "user", "default"]
+    #: features in the whole file (this frame may be one piece of it)
+    total: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,32 +194,70 @@ def read_vector(
     MissingCrsError, UnknownCrsError
         No CRS anywhere, or one that cannot be resolved.
     """
+    return next(iter_vector(path, crs=crs, layer=layer, osm_kind=osm_kind))
+
+
+def iter_vector(
+    path: Path,
+    *,
+    crs: str | int | CRS | None = None,
+    layer: str | None = None,
+    osm_kind: OsmKind | None = None,
+    chunk_rows: int | None = None,
+) -> Iterator[VectorData]:
+    """:func:`read_vector` in pieces of at most ``chunk_rows`` features, in file order.
+
+    Lets a caller work on the first features (check them, send them to the
+    database) while the rest is still to be read. Files whose driver can seek
+    to a feature cheaply (GeoPackage, Shapefile) are read piece by piece;
+    others (GeoJSON, CSV, OSM PBF) are read whole and handed out in slices.
+    Every piece has the same format and CRS; the first one always comes (empty
+    when the file has no features), and the format and CRS errors of
+    :func:`read_vector` are raised before it.
+    """
     fmt = detect_format(path)
     if fmt == "geotiff":
         raise UnsupportedFormatError(
             f"{path.name} is a raster: import it into the population layer"
         )
-    if fmt == "csv":
-        frame = _read_csv(path)
-        declared: object = None
-    elif fmt == "osm-pbf":
-        if osm_kind is None:
-            raise UnsupportedFormatError(
-                f"{path.name}: an OSM extract can be imported into roads, stations, "
-                "substations or grid_lines"
-            )
-        frame = read_osm_pbf(path, osm_kind)
-        declared = 4326
+    if fmt in ("csv", "osm-pbf"):
+        if fmt == "csv":
+            frame = _read_csv(path)
+            declared: object = None
+        else:
+            if osm_kind is None:
+                raise UnsupportedFormatError(
+                    f"{path.name}: an OSM extract can be imported into roads, "
+                    "stations, substations or grid_lines"
+                )
+            frame = read_osm_pbf(path, osm_kind)
+            declared = 4326
+        pieces: Iterator[gpd.GeoDataFrame] = iter((frame,))
+        total = len(frame)
     else:
-        frame, declared = _read_ogr(path, fmt, layer)
+        pieces, declared, total = _read_ogr(path, fmt, layer, chunk_rows)
     resolved, origin = _resolve_crs(declared, crs, fmt)
-    frame = frame.set_crs(resolved, allow_override=True)
-    return VectorData(frame, fmt, resolved, origin)
+    first = True
+    for whole in pieces:
+        step = chunk_rows or max(len(whole), 1)
+        for a in range(0, max(len(whole), 1 if first else 0), step):
+            part = whole.iloc[a : a + step] if step < len(whole) else whole
+            first = False
+            yield VectorData(
+                part.set_crs(resolved, allow_override=True),
+                fmt,
+                resolved,
+                origin,
+                max(total, len(whole)),
+            )
 
 
 def _read_ogr(
-    path: Path, fmt: Format, layer: str | None
-) -> tuple[gpd.GeoDataFrame, object]:
+    path: Path, fmt: Format, layer: str | None, chunk_rows: int | None = None
+) -> tuple[Iterator[gpd.GeoDataFrame], object, int]:
+    """The features of an OGR-readable file (in pieces when the driver seeks
+    fast), the CRS it declares and its feature count (-1 when unknown); the
+    first piece is read before returning, so an unreadable file fails here."""
     source = str(path)
     if fmt == "shapefile-zip":
         try:
@@ -236,20 +277,28 @@ def _read_ogr(
             inner = next((s for s in shps if Path(s).stem == layer), shps[0])
         source = f"/vsizip/{path}/{inner}"
         layer = None
+
+    def read(skip: int = 0, limit: int | None = None) -> gpd.GeoDataFrame:
+        try:
+            frame = pyogrio.read_dataframe(
+                source, layer=layer, skip_features=skip, max_features=limit
+            )
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
+            raise UnsupportedFormatError(
+                f"cannot read {path.name}: {_first_line(e)}"
+            ) from e
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise UnsupportedFormatError(f"{path.name} has no geometry column")
+        if frame.geometry.name != "geometry":
+            frame = frame.rename_geometry("geometry")
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=None)
+
     try:
         info = pyogrio.read_info(source, layer=layer)
-        frame = pyogrio.read_dataframe(source, layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
         raise UnsupportedFormatError(
             f"cannot read {path.name}: {_first_line(e)}"
         ) from e
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise UnsupportedFormatError(f"{path.name} has no geometry column")
-    frame = (
-        frame.rename_geometry("geometry")
-        if frame.geometry.name != "geometry"
-        else frame
-    )
     declared = info.get("crs")
     if declared is not None:
         try:
@@ -259,7 +308,20 @@ def _read_ogr(
                 f"{path.name} declares a CRS that cannot be resolved ({_first_line(e)}): "
                 "name the right one with --crs"
             ) from e
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=None), declared
+    total = int(info.get("features") or -1)
+    seekable = bool((info.get("capabilities") or {}).get("fast_set_next_by_index"))
+    if not chunk_rows or not seekable or total <= chunk_rows:
+        return iter((read(),)), declared, total
+    first = read(0, chunk_rows)
+
+    def pieces() -> Iterator[gpd.GeoDataFrame]:
+        yield first
+        for a in range(chunk_rows, total, chunk_rows):
+            part = read(a, chunk_rows)
+            part.index = part.index + a  # file positions, as a whole read gives
+            yield part
+
+    return pieces(), declared, total
 
 
 def _first_line(e: Exception) -> str:

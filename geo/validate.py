@@ -54,6 +54,8 @@ class ValidationResult:
     rejects: tuple[Rejected, ...]
     repaired: int
     source_crs: str
+    #: rejected because they lie outside the extent
+    outside: int = 0
 
 
 def to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -178,6 +180,15 @@ def _simple_rows(
     return np.asarray(ok, dtype=bool)
 
 
+def outside_extent_error(n: int, source_crs: str) -> OutsideExtentError:
+    """The error for a file whose ``n`` features all lie outside the extent."""
+    return OutsideExtentError(
+        f"all {n} features lie outside Uzbekistan's extent (source CRS {source_crs}): "
+        "check the CRS (--crs, e.g. sk42-gk12 or EPSG:32642) and the lon/lat order, "
+        "or use --allow-outside"
+    )
+
+
 def validate_geometries(
     frame: gpd.GeoDataFrame,
     kind: GeometryKind,
@@ -185,6 +196,7 @@ def validate_geometries(
     labels: Sequence[str] | None = None,
     allow_outside: bool = False,
     extent: tuple[float, float, float, float] = UZ_BBOX,
+    all_outside_error: bool = True,
 ) -> ValidationResult:
     """Check and repair the geometries of an import.
 
@@ -202,6 +214,10 @@ def validate_geometries(
     extent
         (min lon, min lat, max lon, max lat); default Uzbekistan's bounding box,
         widened by :data:`EXTENT_MARGIN_DEG`.
+    all_outside_error
+        Raise :class:`OutsideExtentError` when every feature lies outside; a
+        caller checking a file piece by piece turns it off and decides on the
+        whole file (``outside`` in the result).
 
     Returns
     -------
@@ -255,16 +271,12 @@ def validate_geometries(
             continue
         repaired += fixed
         out_arr[i] = g
-    if n and outside == n:
-        raise OutsideExtentError(
-            f"all {n} features lie outside Uzbekistan's extent (source CRS {source_crs}): "
-            "check the CRS (--crs, e.g. sk42-gk12 or EPSG:32642) and the lon/lat order, "
-            "or use --allow-outside"
-        )
+    if all_outside_error and n and outside == n:
+        raise outside_extent_error(n, source_crs)
     rows = np.flatnonzero(keep)
     gcol = wgs.geometry.name
     accepted = gpd.GeoDataFrame(
         wgs.iloc[rows].drop(columns=gcol),
         geometry=gpd.GeoSeries(out_arr[rows], index=wgs.index[rows], crs=WGS84),
     )
-    return ValidationResult(accepted, tuple(rejects), repaired, source_crs)
+    return ValidationResult(accepted, tuple(rejects), repaired, source_crs, outside)

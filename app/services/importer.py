@@ -1,13 +1,16 @@
 """``quvvat import LAYER FILE``: read, check, and upsert a user file into a layer.
 
-Flow: size check -> :func:`geo.io.read_vector` (GeoJSON, GeoPackage, zipped
-Shapefile, CSV, OSM PBF) -> :func:`geo.validate.validate_geometries` (reproject to
-EPSG:4326 incl. SK-42, repair or reject, extent) -> attribute checks per layer ->
-ONE transaction: ``COPY`` into a temporary table, then ``INSERT ... SELECT ...
-ON CONFLICT (ext_id) DO UPDATE`` (idempotent: re-import updates, never
-duplicates), an ``import_run`` row and a ``layer_version`` bump. Any error rolls
-everything back. Rejected features (with the reason) go to a CSV next to the
-input. GeoTIFF population rasters are kept as files (see :func:`import_raster`).
+Flow: size check -> :func:`geo.io.iter_vector` (GeoJSON, GeoPackage, zipped
+Shapefile, CSV, OSM PBF; read in pieces of :data:`_READ_CHUNK` features) ->
+per piece :func:`geo.validate.validate_geometries` (reproject to EPSG:4326
+incl. SK-42, repair or reject, extent) and the attribute checks of the layer
+-> ONE transaction: a first import is one binary ``COPY`` straight into the
+table, fed piece by piece while the next piece is read and checked; otherwise
+``COPY`` into a temporary table, then ``INSERT ... SELECT ... ON CONFLICT
+(ext_id) DO UPDATE`` (idempotent: re-import updates, never duplicates); then an
+``import_run`` row and a ``layer_version`` bump. Any error rolls everything
+back. Rejected features (with the reason) go to a CSV next to the input.
+GeoTIFF population rasters are kept as files (see :func:`import_raster`).
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ from __future__ import annotations
 import csv
 import gc
 import hashlib
+import itertools
 import json
 import logging
 import math
 import shutil
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -34,6 +38,7 @@ import psycopg
 import shapely
 from psycopg import postgres
 from psycopg.adapt import Dumper
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import Format
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -48,10 +53,10 @@ from app.services.import_log import (
     record_run,
 )
 from geo.errors import GeoError
-from geo.io import OsmKind, detect_format, read_raster_info, read_vector
+from geo.io import OsmKind, VectorData, detect_format, iter_vector, read_raster_info
 from geo.measure import ellipsoid_areas_m2
 from geo.overlay import polygon_index
-from geo.validate import GeometryKind, validate_geometries
+from geo.validate import GeometryKind, outside_extent_error, validate_geometries
 
 logger = logging.getLogger(__name__)
 
@@ -397,11 +402,6 @@ def import_file(
     check_size(path, max_bytes)
     name = source_name or path.name
 
-    def step(done: int) -> None:
-        if progress is not None:
-            progress(done, 5)
-
-    step(0)
     fmt = detect_format(path)
     if fmt == "osm-pbf" and spec.osm_kind is None:
         raise InvalidInputError(
@@ -409,54 +409,52 @@ def import_file(
             f"grid_lines, not {layer}",
             code="unsupported_format",
         )
-    data = read_vector(
-        path, crs=opts.crs, layer=opts.gpkg_layer, osm_kind=spec.osm_kind
+    pieces = iter_vector(
+        path,
+        crs=opts.crs,
+        layer=opts.gpkg_layer,
+        osm_kind=spec.osm_kind,
+        chunk_rows=_READ_CHUNK,
     )
-    frame = data.frame
-    if len(frame) == 0:
+    first = next(pieces)
+    if len(first.frame) == 0:
         raise InvalidInputError(f"{name} has no features", code="empty_file")
-    step(1)
-    raw_geoms = np.asarray(frame.geometry.array, dtype=object).tolist()
-    ext_ids = _ext_ids(frame, raw_geoms)
-    checked = validate_geometries(
-        frame, spec.kind, labels=ext_ids, allow_outside=opts.allow_outside
-    )
-    rejects = [Reject(r.label, r.reason) for r in checked.rejects]
-    step(2)
-
-    rows, more_rejects = _attributes(spec, checked.frame, ext_ids, frame.index)
-    rejects += more_rejects
-    default_rejects = path.with_name(path.name + ".rejects.csv")
-    rejects_path = _write_rejects(rejects, opts.rejects_path or default_rejects)
-    if rejects_path is None and opts.rejects_path is None:
-        default_rejects.unlink(missing_ok=True)  # stale from an earlier run
-    if not rows["ext_id"]:
-        raise InvalidInputError(
-            f"{name}: all {len(frame)} features were rejected; first reason: "
-            f"{rejects[0].feature}: {rejects[0].reason}"
-            + (f" (all reasons in {rejects_path})" if rejects_path else ""),
-            code="all_rejected",
-        )
-    step(3)
+    checks = _Checks(first.total, progress)
+    rows = checks.run(spec, opts, itertools.chain([first], pieces))
     engine = make_sync_engine(url)
     try:
         with engine.begin() as conn:
-            inserted, updated = _upsert(conn, spec, rows, opts.source)
-            step(4)
+            # The file is read and checked piece by piece while the database
+            # stores the previous pieces.
+            inserted, updated = _store(conn, spec, rows, opts.source)
+            if checks.outside == checks.read:
+                raise outside_extent_error(checks.read, checks.source_crs)
+            rejects = checks.rejects
+            default_rejects = path.with_name(path.name + ".rejects.csv")
+            rejects_path = _write_rejects(rejects, opts.rejects_path or default_rejects)
+            if rejects_path is None and opts.rejects_path is None:
+                default_rejects.unlink(missing_ok=True)  # stale from an earlier run
+            if inserted + updated == 0:
+                raise InvalidInputError(
+                    f"{name}: all {checks.read} features were rejected; first reason: "
+                    f"{rejects[0].feature}: {rejects[0].reason}"
+                    + (f" (all reasons in {rejects_path})" if rejects_path else ""),
+                    code="all_rejected",
+                )
             summary = record_run(
                 conn,
                 ImportSummary(
                     layer=layer,
                     source_name=name,
-                    read=len(frame),
+                    read=checks.read,
                     inserted=inserted,
                     updated=updated,
                     rejected=len(rejects),
-                    repaired=checked.repaired,
+                    repaired=checks.repaired,
                     rejects=tuple(rejects),
                     rejects_path=str(rejects_path) if rejects_path else None,
                     notes=(
-                        f"format {data.format}, CRS {checked.source_crs} ({data.crs_from})",
+                        f"format {first.format}, CRS {checks.source_crs} ({first.crs_from})",
                     ),
                 ),
             )
@@ -468,12 +466,63 @@ def import_file(
         ) from e
     finally:
         engine.dispose()
-    step(5)
+    if progress is not None:
+        progress(checks.read, checks.read)
     logger.info(
         "import %s <- %s: read %d, inserted %d, updated %d, rejected %d, repaired %d",
         layer, name, summary.read, summary.inserted, summary.updated, summary.rejected, summary.repaired,
     )  # fmt: skip
     return summary
+
+
+#: features read and checked at a time (each piece goes to the database while
+#: the next one is read)
+_READ_CHUNK: Final = 5000
+
+
+@dataclass
+class _Checks:
+    """Geometry and attribute checks over a file's pieces, with their tallies."""
+
+    total: int
+    progress: Progress | None = None
+    read: int = 0
+    repaired: int = 0
+    outside: int = 0
+    source_crs: str = ""
+    rejects: list[Reject] = field(default_factory=list)
+    #: accepted ext_id -> its 0-based row among the accepted ones (duplicates
+    #: are found across pieces)
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def run(
+        self, spec: LayerSpec, opts: ImportOptions, pieces: Iterator[VectorData]
+    ) -> Iterator[dict[str, list[Any]]]:
+        """The accepted rows of each piece (pieces with none are skipped)."""
+        for piece in pieces:
+            frame = piece.frame
+            raw_geoms = np.asarray(frame.geometry.array, dtype=object).tolist()
+            ext_ids = _ext_ids(frame, raw_geoms)
+            checked = validate_geometries(
+                frame,
+                spec.kind,
+                labels=ext_ids,
+                allow_outside=opts.allow_outside,
+                all_outside_error=False,
+            )
+            self.source_crs = checked.source_crs
+            self.read += len(frame)
+            self.repaired += checked.repaired
+            self.outside += checked.outside
+            self.rejects += [Reject(r.label, r.reason) for r in checked.rejects]
+            rows, more = _attributes(
+                spec, checked.frame, ext_ids, frame.index, self.seen
+            )
+            self.rejects += more
+            if self.progress is not None:
+                self.progress(self.read, max(self.total, self.read) + 1)
+            if rows["ext_id"]:
+                yield rows
 
 
 def _first_line(e: object) -> str:
@@ -482,9 +531,17 @@ def _first_line(e: object) -> str:
 
 
 def _attributes(  # noqa: PLR0912  # one branch per check, kept together
-    spec: LayerSpec, frame: pd.DataFrame, ext_ids: Sequence[str], all_index: pd.Index
+    spec: LayerSpec,
+    frame: pd.DataFrame,
+    ext_ids: Sequence[str],
+    all_index: pd.Index,
+    seen: dict[str, int],
 ) -> tuple[dict[str, list[Any]], list[Reject]]:
-    """Attribute conversion, column by column; bad rows become rejects (by ext_id)."""
+    """Attribute conversion, column by column; bad rows become rejects (by ext_id).
+
+    ``seen`` holds the ext_ids accepted so far (from earlier pieces of the
+    file, updated here): a repeated one is rejected as a duplicate.
+    """
     n = len(frame)
     pos = {idx: i for i, idx in enumerate(all_index)}
     ids = [ext_ids[pos[idx]] for idx in frame.index]
@@ -522,7 +579,6 @@ def _attributes(  # noqa: PLR0912  # one branch per check, kept together
     geoms = np.asarray(frame.geometry.array, dtype=object)
     rejects: list[Reject] = []
     keep: list[int] = []
-    seen: dict[str, int] = {}
     for i in range(n):
         if i in bad:
             rejects.append(Reject(ids[i], bad[i]))
@@ -532,7 +588,7 @@ def _attributes(  # noqa: PLR0912  # one branch per check, kept together
                 Reject(ids[i], f"duplicate ext_id (first at accepted row {first})")
             )
         else:
-            seen[ids[i]] = len(keep)
+            seen[ids[i]] = len(seen)
             keep.append(i)
     out: dict[str, list[Any]] = {
         "ext_id": [ids[i] for i in keep],
@@ -628,18 +684,53 @@ def _computed_columns(
     return out
 
 
-def _upsert(
-    conn: Connection, spec: LayerSpec, rows: dict[str, list[Any]], source: str
+def _store(
+    conn: Connection,
+    spec: LayerSpec,
+    pieces: Iterator[dict[str, list[Any]]],
+    source: str,
 ) -> tuple[int, int]:
-    """Rows into ``spec.table``: one binary COPY straight into the table when
-    none of the file's ext_ids is there yet (:func:`_copy_fresh`), else a COPY
-    into a temp table and one INSERT ... ON CONFLICT."""
+    """The checked rows into ``spec.table``; returns (inserted, updated).
+
+    A first import (none of the file's ext_ids in the table) is one binary
+    COPY straight into the table, fed piece by piece as the file is read
+    (:func:`_copy_fresh`); otherwise, or when that COPY meets an existing id,
+    all rows go through :func:`_upsert`.
+    """
+    kept: list[dict[str, list[Any]]] = []
+
+    def keeping() -> Iterator[dict[str, list[Any]]]:
+        for rows in pieces:
+            kept.append(rows)
+            yield rows
+
+    source_rows = keeping()
+    first = next(source_rows, None)
+    if first is None:
+        return 0, 0
     regions = _Regions.read(conn)
     # Roads get length_km in SQL (ST_Length), so they never take the direct COPY.
     if spec.table != "road":
-        fresh = _copy_fresh(conn, spec, rows, regions, source)
+        fresh = _copy_fresh(
+            conn, spec, first, itertools.chain([first], source_rows), regions, source
+        )
         if fresh is not None:
             return fresh, 0
+    for _ in source_rows:  # the rest of the file, for the upsert
+        pass
+    merged = {k: [v for rows in kept for v in rows[k]] for k in first}
+    return _upsert(conn, spec, merged, regions, source)
+
+
+def _upsert(
+    conn: Connection,
+    spec: LayerSpec,
+    rows: dict[str, list[Any]],
+    regions: _Regions,
+    source: str,
+) -> tuple[int, int]:
+    """Rows into ``spec.table`` through a COPY into a temp table and one
+    INSERT ... ON CONFLICT (a plain INSERT for roads none of whose ids exist)."""
     computed = _computed_columns(spec, regions, rows["shape"])
     fields = [f for f in spec.fields if f.column != "operator"]
     tmp_cols = ["ext_id text", "geom bytea", "properties text"] + [
@@ -745,38 +836,37 @@ class _JsonText(Dumper):
 def _copy_fresh(
     conn: Connection,
     spec: LayerSpec,
-    rows: dict[str, list[Any]],
+    first: dict[str, list[Any]],
+    pieces: Iterable[dict[str, list[Any]]],
     regions: _Regions,
     source: str,
 ) -> int | None:
     """Binary COPY of the rows straight into ``spec.table`` when none of their
     ext_ids exists there; the rows are the ones the upsert would store.
 
-    Returns the rows copied, or None when some ext_id exists (checked on the
-    first :data:`_FRESH_PROBE` ids; a later one, or one a concurrent import
-    adds meanwhile, fails the COPY and its savepoint is rolled back) so that
-    the caller runs the upsert. Skipping the temp table and the INSERT ...
-    SELECT halves the database work of a first import, and the derived
-    columns (EWKB, region, area) are computed chunk by chunk while the server
-    stores the previous chunk.
+    ``pieces`` are the file's checked rows piece by piece (``first`` is the
+    first of them). Returns the rows copied, or None when some ext_id exists
+    (checked on the first :data:`_FRESH_PROBE` ids; a later one, or one a
+    concurrent import adds meanwhile, fails the COPY and its savepoint is
+    rolled back) so that the caller runs the upsert. Skipping the temp table
+    and the INSERT ... SELECT halves the database work of a first import; the
+    rows are queued for the server (:class:`QueuedLibpqWriter`) while Python
+    reads, checks and encodes the next piece, so the two overlap.
     """
-    ids = rows["ext_id"]
     exists = conn.execute(
         text(f"SELECT EXISTS (SELECT 1 FROM {spec.table} WHERE ext_id = ANY(:ids))"),
-        {"ids": ids[:_FRESH_PROBE]},
+        {"ids": first["ext_id"][:_FRESH_PROBE]},
     ).scalar_one()
     if exists:
         return None
     fields = [f for f in spec.fields if f.column != "operator"]
-    plain = [rows[f.column] for f in fields]
-    plain = [
-        _decimal(v) if f.sql_type == "numeric" else v
-        for f, v in zip(fields, plain, strict=True)
-    ]
+    operators: list[list[int | None]] = []
     if spec.table == "site":
-        plain.append(_operator_ids(conn, rows["operator"], source))
-    shapes = np.asarray(rows["shape"], dtype=object)
-    derived = [name for name, _, _ in _computed_columns(spec, regions, shapes[:0])]
+        # Operator ids come from SQL, which cannot run during the COPY: the
+        # stations are all read first.
+        pieces = list(pieces)
+        operators = [_operator_ids(conn, p["operator"], source) for p in pieces]
+    derived = [name for name, _, _ in _computed_columns(spec, regions, [])]
     names = ["ext_id", "geom", "properties", "source"] + [f.column for f in fields]
     names += ["operator_id"] if spec.table == "site" else []
     names += derived
@@ -795,33 +885,42 @@ def _copy_fresh(
         raise TypeError("imports need the psycopg 3 driver (postgresql+psycopg://)")
     geometry = type("_Geometry", (_BytesAsIs,), {"oid": oids["geom"]})
     sql = f"COPY {spec.table} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
+    copied = 0
     try:
         with conn.begin_nested(), raw.cursor() as cur:
             cur.adapters.register_dumper(None, geometry)
             cur.adapters.register_dumper(None, _JsonText)
-            with cur.copy(sql) as copy:
+            with cur.copy(sql, writer=QueuedLibpqWriter(cur)) as copy:
                 copy.set_types([oids[n] for n in names])
-                for a in range(0, len(ids), _COPY_CHUNK):
-                    b = a + _COPY_CHUNK
-                    part = shapely.set_srid(shapes[a:b], 4326)
+                for k, rows in enumerate(pieces):
+                    shapes = shapely.set_srid(
+                        np.asarray(rows["shape"], dtype=object), 4326
+                    )
+                    plain = [
+                        _decimal(rows[f.column])
+                        if f.sql_type == "numeric"
+                        else rows[f.column]
+                        for f in fields
+                    ]
                     series = [
-                        ids[a:b],
-                        shapely.to_wkb(part, include_srid=True).tolist(),
-                        rows["properties"][a:b],
-                        [source] * len(part),
-                        *(v[a:b] for v in plain),
-                        *(v for _, _, v in _computed_columns(spec, regions, part)),
+                        rows["ext_id"],
+                        shapely.to_wkb(shapes, include_srid=True).tolist(),
+                        rows["properties"],
+                        [source] * len(shapes),
+                        *plain,
+                        *([operators[k]] if operators else []),
+                        *(v for _, _, v in _computed_columns(spec, regions, shapes)),
                     ]
                     for row in zip(*series, strict=True):
                         copy.write_row(row)
+                    copied += len(shapes)
     except psycopg.errors.UniqueViolation:
         return None
-    return len(ids)
+    return copied
 
 
-#: ids looked up before choosing the COPY; rows per COPY chunk.
+#: ids looked up before choosing the COPY
 _FRESH_PROBE: Final = 1000
-_COPY_CHUNK: Final = 5000
 
 
 def _decimal(values: Sequence[Any]) -> list[Decimal | None]:

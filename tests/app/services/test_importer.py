@@ -589,6 +589,78 @@ def test_parcels_first_import_then_new_and_known_ids_together(
     ]
 
 
+@pytest.mark.parametrize("suffix", ["gpkg", "geojson"])
+def test_a_file_read_in_pieces(
+    migrated_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """A large file is read, checked and stored piece by piece (a GeoPackage
+    is read in pieces, a GeoJSON whole then cut): duplicates, repairs and
+    rejects are found across pieces as in one piece, and an id already
+    stored in a later piece makes the import upsert without doubling."""
+    monkeypatch.setattr(importer, "_READ_CHUNK", 2)
+    monkeypatch.setattr(importer, "_FRESH_PROBE", 1)
+    x, y = TASHKENT
+    bowtie = Polygon([(x, y), (x + 0.001, y + 0.001), (x + 0.001, y), (x, y + 0.001)])
+
+    def cell(i: int) -> Polygon:
+        return box(x + i * 1e-3, y, x + i * 1e-3 + 5e-4, y + 5e-4)
+
+    ids = ["P0", "P1", "P2", "P3", "P1", "P5", "FAR"]
+    geoms = [cell(i) for i in range(6)] + [box(76.9, 43.2, 76.91, 43.21)]
+    geoms[3] = bowtie
+    gdf = gpd.GeoDataFrame({"ext_id": ids}, geometry=geoms, crs=4326)
+    path = tmp_path / f"parcels.{suffix}"
+    gdf.to_file(path)
+    seen: list[tuple[int, int]] = []
+    s = import_file(
+        migrated_db, "parcels", path, max_bytes=MAX,
+        progress=lambda done, total: seen.append((done, total)),
+    )  # fmt: skip
+    assert (s.read, s.inserted, s.updated, s.repaired) == (7, 5, 0, 1)
+    assert [(r.feature, r.reason.split(" (")[0]) for r in s.rejects] == [
+        ("P1", "duplicate ext_id"),
+        ("FAR", "outside Uzbekistan's extent"),
+    ]
+    assert "first at accepted row 2" in s.rejects[0].reason
+    dones = [d for d, _ in seen]
+    assert dones == sorted(dones) and seen[-1] == (7, 7) and len(seen) >= 4
+    assert _q(
+        migrated_db, "SELECT ext_id, ST_IsValid(geom) FROM cadastre_parcel ORDER BY 1"
+    ) == [(i, True) for i in ("P0", "P1", "P2", "P3", "P5")]
+    p1 = _one(
+        migrated_db,
+        "SELECT ST_X(ST_Centroid(geom)) FROM cadastre_parcel WHERE ext_id = 'P1'",
+    )
+    assert p1 == pytest.approx(cell(1).centroid.x)  # the first P1 won
+
+    # New ids first, a known one in the third piece (past the one-id probe).
+    again = gpd.GeoDataFrame(
+        {"ext_id": ["N0", "N1", "N2", "N3", "P5"]},
+        geometry=[cell(10 + i) for i in range(4)] + [cell(20)],
+        crs=4326,
+    )
+    again.to_file(path)
+    s2 = import_file(migrated_db, "parcels", path, max_bytes=MAX)
+    assert (s2.inserted, s2.updated, s2.rejected) == (4, 1, 0)
+    assert _one(migrated_db, "SELECT count(*) FROM cadastre_parcel") == 9
+    p5 = _one(
+        migrated_db,
+        "SELECT ST_X(ST_Centroid(geom)) FROM cadastre_parcel WHERE ext_id = 'P5'",
+    )
+    assert p5 == pytest.approx(cell(20).centroid.x)
+
+    # Every piece outside: the whole file is refused, as for one piece.
+    far = gpd.GeoDataFrame(
+        {"ext_id": [f"F{i}" for i in range(5)]},
+        geometry=[box(76.9 + i, 43.2, 76.91 + i, 43.21) for i in range(5)],
+        crs=4326,
+    )
+    far.to_file(path)
+    with pytest.raises(OutsideExtentError, match="all 5 features lie outside"):
+        import_file(migrated_db, "parcels", path, max_bytes=MAX)
+    assert _one(migrated_db, "SELECT count(*) FROM cadastre_parcel") == 9
+
+
 def _cli(url: str, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> Any:
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
