@@ -34,6 +34,7 @@ from starlette.websockets import (
 )
 
 from app.live import LiveBus, MqttPublisher
+from app.ocpp import schema
 from app.ocpp.base import LIB_LOGGER, SessionBase
 from app.ocpp.v16 import ChargePointSessionV16
 from app.ocpp.v201 import ChargePointSessionV201
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 # Schema validation is CPU work either way; a thread hop per frame only adds latency.
 ocpp.messages.ASYNC_VALIDATION = False
+schema.install()  # the library's schemas, compiled (see app.ocpp.schema)
 
 SUBPROTOCOLS: Final = {
     "ocpp1.6": ChargePointSessionV16,

