@@ -65,6 +65,8 @@ declare global {
       liveApplied: Record<number, string>;
       /** 3D only: ids of the deck.gl columns drawn at a screen point. */
       columnsAt?: ((x: number, y: number) => number[]) | undefined;
+      /** 3D only: station id → the status colouring its column drawn at a point. */
+      columnStatusesAt?: ((x: number, y: number) => Record<number, string>) | undefined;
     };
   }
 }

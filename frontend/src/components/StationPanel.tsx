@@ -1,7 +1,8 @@
-import { useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, apiFetch, jsonRequest } from "../lib/api";
 import { ENDPOINTS, listOf } from "../lib/endpoints";
 import { formatDate, formatDay, formatEnergyWh, formatPowerKw, formatSom } from "../lib/format";
+import { type LiveEvent, subscribeLive } from "../lib/live";
 import {
   type ConnectorView,
   type DayEnergy,
@@ -40,6 +41,85 @@ interface Props {
   flatTariffUzsPerKwh: number | null;
   onClose: () => void;
   onError: (message: string) => void;
+}
+
+/** A status heard over the live link while the panel is open, numbered in the
+ * order it was heard (`seq`): newer than what the last read of the station said. */
+interface Heard {
+  status: string;
+  at: string | null;
+  seq: number;
+}
+
+interface HeardLive {
+  /** By `connectorKey`; an event about a whole EVSE has the connector `*`. */
+  connectors: Record<string, Heard>;
+  station: Heard | null;
+}
+
+const NOTHING_HEARD: HeardLive = { connectors: {}, station: null };
+
+/** Unmatched events (a connector the panel does not list yet) re-read the station
+ * once after this quiet time, however many arrive. */
+const REREAD_AFTER_MS = 300;
+
+function connectorKey(cp: string, evse: number | null, connector: number | "*" | null): string {
+  return `${cp}|${evse ?? ""}|${connector ?? ""}`;
+}
+
+/** Whether instant `a` is known to be before instant `b` (ISO strings). */
+function older(a: string | null, b: string | null): boolean {
+  return a !== null && b !== null && Date.parse(a) < Date.parse(b);
+}
+
+/** `heard` with one more event of the open station (pure). */
+function hear(heard: HeardLive, e: LiveEvent, seq: number, siteId: number): HeardLive {
+  let { connectors, station } = heard;
+  // The station's word is the server's, in the order it was sent (its events mix
+  // the charge point's clock and the server's: their times do not compare).
+  if (e.siteId === siteId && e.stationStatus) {
+    station = { status: e.stationStatus, at: e.at, seq };
+  }
+  if (e.type === "status" && e.chargePointId && e.status && e.evseId !== null) {
+    const key = connectorKey(e.chargePointId, e.evseId, e.connectorId ?? "*");
+    // A notification older than the one already shown for this connector changes
+    // nothing (the server keeps the newest too).
+    if (!older(e.at, connectors[key]?.at ?? null)) {
+      connectors = { ...connectors, [key]: { status: e.status, at: e.at, seq } };
+    }
+  }
+  return connectors === heard.connectors && station === heard.station
+    ? heard
+    : { connectors, station };
+}
+
+/** Forget what a read of the station begun after event `seq` already says. */
+function forget(heard: HeardLive, seq: number): HeardLive {
+  const connectors = Object.fromEntries(
+    Object.entries(heard.connectors).filter(([, h]) => h.seq > seq),
+  );
+  const station = heard.station && heard.station.seq > seq ? heard.station : null;
+  return { connectors, station };
+}
+
+/** The connectors as read, with any newer status heard live. */
+function withHeard(connectors: ConnectorView[], heard: HeardLive): ConnectorView[] {
+  return connectors.map((c) => {
+    const exact = heard.connectors[connectorKey(c.chargePointId, c.evseId, c.connectorId)];
+    const evse = heard.connectors[connectorKey(c.chargePointId, c.evseId, "*")];
+    const h = exact && evse ? (exact.seq > evse.seq ? exact : evse) : (exact ?? evse);
+    return h ? { ...c, status: h.status } : c;
+  });
+}
+
+/** Whether the panel lists the connector(s) a status event is about. */
+function lists(connectors: ConnectorView[], e: LiveEvent): boolean {
+  return connectors.some(
+    (c) =>
+      c.chargePointId === e.chargePointId &&
+      c.evseId === e.evseId &&
+      (e.connectorId === null || c.connectorId === e.connectorId),
+  );
 }
 
 function Chart({ days }: { days: DayEnergy[] }) {
@@ -83,9 +163,51 @@ export function StationPanel({
   const [sessionsError, setSessionsError] = useState<string | null>(null);
   const [commandResult, setCommandResult] = useState<string | null>(null);
   const [tariff, setTariff] = useState<Tariff | null>(null);
+  const [heard, setHeard] = useState<HeardLive>(NOTHING_HEARD);
   const p = selected.properties;
   const isStation = selected.layer === "stations-points";
   const id = selected.id;
+  // Live events of this station heard so far (numbers `Heard.seq`); the newest
+  // read of the station and of its sessions (an older answer is dropped).
+  const heardCount = useRef(0);
+  const detailsRead = useRef(0);
+  const sessionsRead = useRef(0);
+  const shownId = useRef(id);
+  shownId.current = id;
+
+  /** Read the station again (its connectors' statuses), and its sessions if asked. */
+  const reread = useCallback(
+    (withSessions: boolean) => {
+      if (!isStation || id === undefined) return;
+      const read = ++detailsRead.current;
+      const since = heardCount.current;
+      apiFetch<unknown>(ENDPOINTS.station(id))
+        .then((b) => {
+          if (read !== detailsRead.current) return;
+          setDetails(stationProps(b));
+          setDetailError(null);
+          setHeard((h) => forget(h, since));
+        })
+        .catch((e: unknown) => {
+          if (read !== detailsRead.current) return;
+          setDetailError(e instanceof ApiError ? e.detail : String(e));
+        });
+      // Sessions are operator data (technicians and admins): not asked for otherwise.
+      if (!withSessions || !canCommand) return;
+      const sRead = ++sessionsRead.current;
+      apiFetch<unknown>(ENDPOINTS.sessions(`site_id=${encodeURIComponent(String(id))}&limit=200`))
+        .then((b) => {
+          if (sRead !== sessionsRead.current) return;
+          setSessions(listOf<SessionRow>(b));
+          setSessionsError(null);
+        })
+        .catch((e: unknown) => {
+          if (sRead !== sessionsRead.current) return;
+          setSessionsError(e instanceof ApiError ? e.detail : String(e));
+        });
+    },
+    [id, isStation, canCommand],
+  );
 
   useEffect(() => {
     setDetails(null);
@@ -94,19 +216,54 @@ export function StationPanel({
     setSessionsError(null);
     setCommandResult(null);
     setTariff(null);
-    if (!isStation || id === undefined) return;
-    apiFetch<unknown>(ENDPOINTS.station(id))
-      .then((b) => setDetails(stationProps(b)))
-      .catch((e: unknown) => setDetailError(e instanceof ApiError ? e.detail : String(e)));
-    // Sessions are operator data (technicians and admins): not asked for otherwise.
-    if (!canCommand) return;
-    apiFetch<unknown>(ENDPOINTS.sessions(`site_id=${encodeURIComponent(String(id))}&limit=200`))
-      .then((b) => setSessions(listOf<SessionRow>(b)))
-      .catch((e: unknown) => setSessionsError(e instanceof ApiError ? e.detail : String(e)));
-  }, [id, isStation, canCommand]);
+    setHeard(NOTHING_HEARD);
+    reread(true);
+  }, [reread]);
 
-  const status = liveStatus ?? String(p.status ?? "unknown");
-  const connectors: ConnectorView[] = details ? flattenConnectors(details) : [];
+  const connectorsRead: ConnectorView[] = details ? flattenConnectors(details) : [];
+  const listed = useRef(connectorsRead);
+  listed.current = connectorsRead;
+
+  // Live: the open station's events (the same link that re-colours the markers)
+  // change its connectors' statuses in place; an event about a connector not
+  // listed yet re-reads the station once. No polling.
+  useEffect(() => {
+    const siteId = Number(id);
+    if (!isStation || id === undefined || !Number.isInteger(siteId)) return;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const rereadSoon = () => {
+      if (timer !== null) return;
+      timer = setTimeout(() => {
+        timer = null;
+        reread(false);
+      }, REREAD_AFTER_MS);
+    };
+    const stop = subscribeLive({
+      event: (e) => {
+        const mine =
+          e.siteId === siteId ||
+          (e.chargePointId !== null &&
+            listed.current.some((c) => c.chargePointId === e.chargePointId));
+        if (!mine) return;
+        const seq = ++heardCount.current;
+        setHeard((h) => hear(h, e, seq, siteId));
+        const aboutAnEvse = e.evseId !== null && e.evseId >= 1; // not the whole charge point
+        if (e.type === "status" && e.status && aboutAnEvse && !lists(listed.current, e)) {
+          rereadSoon();
+        }
+      },
+      // Back after a broken link: what was said meanwhile is lost, read it.
+      resync: () => reread(false),
+    });
+    return () => {
+      stop();
+      if (timer !== null) clearTimeout(timer);
+    };
+  }, [id, isStation, reread]);
+
+  const readStatus = details && isStationStatus(details.status) ? details.status : undefined;
+  const status = heard.station?.status ?? readStatus ?? liveStatus ?? String(p.status ?? "unknown");
+  const connectors = withHeard(connectorsRead, heard);
   const props = { ...p, ...(details ?? {}) };
   const maxPower = Number(props.max_power_kw ?? p.max_power_kw ?? 0);
 
@@ -145,8 +302,10 @@ export function StationPanel({
       return apiFetch<Answer>(path, init);
     };
     setCommandResult(null);
+    const forId = id;
     request()
-      .then((r) =>
+      .then((r) => {
+        if (shownId.current !== forId) return; // the panel shows another station now
         setCommandResult(
           r === null
             ? t("station.cmd.failed", { command: label, detail: t("station.noSessions") })
@@ -158,11 +317,16 @@ export function StationPanel({
                   r.status ??
                   "ok",
               }),
-        ),
-      )
+        );
+        // What the command changed (availability, a session begun or ended): read
+        // the station and its sessions again; later status changes arrive live.
+        if (r !== null) reread(true);
+      })
       .catch((e: unknown) => {
         const detail = e instanceof ApiError ? e.detail : String(e);
-        setCommandResult(t("station.cmd.failed", { command: label, detail }));
+        if (shownId.current === forId) {
+          setCommandResult(t("station.cmd.failed", { command: label, detail }));
+        }
         onError(detail);
       });
   };

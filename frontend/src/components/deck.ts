@@ -46,16 +46,28 @@ export class DeckColumns {
     exposeTransform(map);
     this.overlay = new MapboxOverlay({ interleaved: true, layers: [] });
     map.addControl(this.overlay);
-    if (window.quvvat) window.quvvat.columnsAt = (x, y) => this.idsAt(x, y);
+    if (window.quvvat) {
+      window.quvvat.columnsAt = (x, y) => this.idsAt(x, y);
+      window.quvvat.columnStatusesAt = (x, y) => this.statusesAt(x, y);
+    }
+  }
+
+  private picked(x: number, y: number): Column[] {
+    return this.overlay
+      .pickMultipleObjects({ x, y, radius: 2, depth: 10 })
+      .map((i) => i.object as Column | null)
+      .filter((c): c is Column => c !== null && typeof c?.id === "number");
   }
 
   /** Station ids of the columns drawn at a screen point of the map (deck.gl picking:
    * what is really rendered there, for the tests). */
   idsAt(x: number, y: number): number[] {
-    return this.overlay
-      .pickMultipleObjects({ x, y, radius: 2, depth: 10 })
-      .map((i) => (i.object as Column | null)?.id)
-      .filter((id): id is number => typeof id === "number");
+    return this.picked(x, y).map((c) => c.id);
+  }
+
+  /** Station id → the status its column drawn at a screen point is coloured by. */
+  statusesAt(x: number, y: number): Record<number, StationStatus> {
+    return Object.fromEntries(this.picked(x, y).map((c) => [c.id, c.status]));
   }
 
   update(): void {
@@ -96,6 +108,9 @@ export class DeckColumns {
 
   remove(): void {
     this.map.removeControl(this.overlay);
-    if (window.quvvat) window.quvvat.columnsAt = undefined;
+    if (window.quvvat) {
+      window.quvvat.columnsAt = undefined;
+      window.quvvat.columnStatusesAt = undefined;
+    }
   }
 }

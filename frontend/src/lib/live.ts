@@ -7,9 +7,17 @@ export interface LiveEvent {
   chargePointId: string | null;
   siteId: number | null;
   regionIso: string | null;
+  /** The EVSE and connector a status event is about (as stored: a 1.6 connectorId
+   * is already mapped); `null` when the event is about the whole charge point. */
+  evseId: number | null;
+  connectorId: number | null;
   status: string | null;
   stationStatus: StationStatus | null;
   at: string | null;
+}
+
+function intOrNull(v: unknown): number | null {
+  return typeof v === "number" && Number.isInteger(v) ? v : null;
 }
 
 /** Turn one WebSocket message into an event; `null` for anything that is not one. */
@@ -29,6 +37,8 @@ export function parseLiveEvent(raw: string): LiveEvent | null {
     chargePointId: typeof d.charge_point_id === "string" ? d.charge_point_id : null,
     siteId: Number.isInteger(site) ? site : null,
     regionIso: typeof d.region_iso === "string" ? d.region_iso : null,
+    evseId: intOrNull(d.evse_id),
+    connectorId: intOrNull(d.connector_id),
     status: typeof d.status === "string" ? d.status : null,
     stationStatus: isStationStatus(d.station_status) ? d.station_status : null,
     at: typeof d.at === "string" ? d.at : null,
@@ -49,11 +59,39 @@ export function backoffMs(attempt: number): number {
 
 export type LinkState = "connecting" | "up" | "down";
 
+/** What else in the page follows the live link (an open station panel): every
+ * event, and `resync` after a reconnect (events sent while down are lost). */
+export interface LiveListener {
+  event?: (e: LiveEvent) => void;
+  resync?: () => void;
+}
+
+const listeners = new Set<LiveListener>();
+
+/** Follow the page's live link; returns the function that stops following. */
+export function subscribeLive(listener: LiveListener): () => void {
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}
+
+function announce(call: (l: LiveListener) => void): void {
+  for (const l of [...listeners]) {
+    try {
+      call(l);
+    } catch (err) {
+      console.error(err);
+    }
+  }
+}
+
 export class LiveLink {
   private ws: WebSocket | null = null;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  private wasUp = false;
 
   constructor(
     private readonly url: string,
@@ -80,11 +118,15 @@ export class LiveLink {
     ws.onopen = () => {
       this.attempt = 0;
       this.onState("up");
+      if (this.wasUp) announce((l) => l.resync?.());
+      this.wasUp = true;
     };
     ws.onmessage = (m) => {
       if (typeof m.data !== "string") return;
       const e = parseLiveEvent(m.data);
-      if (e) this.onEvent(e);
+      if (!e) return;
+      this.onEvent(e);
+      announce((l) => l.event?.(e));
     };
     ws.onclose = () => {
       this.onState("down");
