@@ -165,7 +165,14 @@ def main(argv: list[str]) -> None:
     p.add_argument("--scale-n", type=int, default=2000)
     p.add_argument("--scale-tx", type=int, default=200)
     p.add_argument("--scale-s", type=float, default=60)
+    p.add_argument(
+        "--only",
+        choices=("mix", "sat", "scale"),
+        action="append",
+        help="run only these scenarios (repeatable; default: all three)",
+    )
     args, _ = p.parse_known_args([a for a in argv if a != "ocpp"])
+    only = set(args.only or ("mix", "sat", "scale"))
 
     db = f"quvvat_bench_ocpp_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
@@ -212,28 +219,33 @@ def main(argv: list[str]) -> None:
             ):
                 provision(conn, prefix, n)
 
-            print(
-                f"# mix: {args.mix_n} charge points, 10 % transacting, {args.mix_s:.0f} s",
-                flush=True,
-            )
-            results["mix_bare"] = simulate(base, args.mix_n, "MIX", 0.1, args.mix_s)
-            results["mix_ours"] = simulate(ours, args.mix_n, "MIX", 0.1, args.mix_s)
+            if "mix" in only:
+                print(
+                    f"# mix: {args.mix_n} charge points, 10 % transacting, {args.mix_s:.0f} s",
+                    flush=True,
+                )
+                results["mix_bare"] = simulate(base, args.mix_n, "MIX", 0.1, args.mix_s)
+                results["mix_ours"] = simulate(ours, args.mix_n, "MIX", 0.1, args.mix_s)
 
-            print(
-                f"# saturation: {args.sat_n} charge points flooding meter values, {args.sat_s:.0f} s",
-                flush=True,
-            )
-            results["sat_bare"] = simulate(
-                base, args.sat_n, "SATB", 1.0, args.sat_s, flood=True
-            )
-            before = meter_rows(conn, "SAT")
-            t0 = time.monotonic()
-            results["sat_ours"] = simulate(
-                ours, args.sat_n, "SAT", 1.0, args.sat_s, flood=True
-            )
-            results["sat_rows"] = meter_rows(conn, "SAT") - before
-            results["sat_wall_s"] = time.monotonic() - t0
+            if "sat" in only:
+                print(
+                    f"# saturation: {args.sat_n} charge points flooding meter values, {args.sat_s:.0f} s",
+                    flush=True,
+                )
+                results["sat_bare"] = simulate(
+                    base, args.sat_n, "SATB", 1.0, args.sat_s, flood=True
+                )
+                before = meter_rows(conn, "SAT")
+                t0 = time.monotonic()
+                results["sat_ours"] = simulate(
+                    ours, args.sat_n, "SAT", 1.0, args.sat_s, flood=True
+                )
+                results["sat_rows"] = meter_rows(conn, "SAT") - before
+                results["sat_wall_s"] = time.monotonic() - t0
 
+            if "scale" not in only:
+                report(args, results)
+                return
             print(
                 f"# scale: {args.scale_n} connected, {args.scale_tx} transacting, {args.scale_s:.0f} s",
                 flush=True,
@@ -262,27 +274,13 @@ def _rate(summary: dict[str, Any], key: str = "answered") -> float:
 
 
 def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
-    mix_b, mix_o = r["mix_bare"], r["mix_ours"]
-    sat_b, sat_o, scale = r["sat_bare"], r["sat_ours"], r["scale"]
-    # Saturation window: the flood runs for sat_s after the ramp; rates use the
-    # simulator's own elapsed time (ramp included, the same for both servers).
-    bare_rate = _rate(sat_b)
-    ours_rate = _rate(sat_o)
-    committed_rate = (
-        r["sat_rows"] / SAMPLES_PER_MESSAGE / max(float(sat_o["elapsed_s"]), 1e-9)
-    )
-    answered_meter = meter_messages(scale) * SAMPLES_PER_MESSAGE
-    per_1000_mib = (
-        (r["scale_rss_peak"] - r["scale_rss_idle"])
-        / max(scale["connected_max"], 1)
-        * 1000
-        / 2**20
-    )
+    only = " ".join(f"--only {o}" for o in args.only or ())
     lines = [
         f"## ocpp — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Command: `python -m bench ocpp --mix-n {args.mix_n} --mix-s {args.mix_s:g} --sat-n {args.sat_n}"
-        f" --sat-s {args.sat_s:g} --scale-n {args.scale_n} --scale-tx {args.scale_tx} --scale-s {args.scale_s:g}`",
+        f" --sat-s {args.sat_s:g} --scale-n {args.scale_n} --scale-tx {args.scale_tx} --scale-s {args.scale_s:g}"
+        f"{' ' + only if only else ''}`",
         f"Machine: {psutil.cpu_count()} cores / {psutil.virtual_memory().total / 2**30:.0f} GiB,"
         f" {platform.system()} (load average"
         f" {os.getloadavg()[0]:.1f} at the end). Server, baseline and simulator are separate processes"
@@ -290,28 +288,59 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         "",
         "| scenario | baseline (bare `ocpp` server) | Quvvat | target |",
         "|---|---|---|---|",
-        f"| mix, {args.mix_n} CPs (10 % transacting): p99 latency | {mix_b['p99_ms']} ms"
-        f" (p50 {mix_b['p50_ms']}) | {mix_o['p99_ms']} ms (p50 {mix_o['p50_ms']}) | < 50 ms at 1,000 |",
-        f"| mix, after the connection storm (steady state): p99 latency | {mix_b['steady_p99_ms']} ms"
-        f" (p50 {mix_b['steady_p50_ms']}, n {mix_b['steady_n']}) | {mix_o['steady_p99_ms']} ms"
-        f" (p50 {mix_o['steady_p50_ms']}, n {mix_o['steady_n']}) | < 50 ms at 1,000 |",
-        f"| saturation, {args.sat_n} CPs flooding: messages/s | {bare_rate:.0f} answered/s |"
-        f" {ours_rate:.0f} answered/s, {committed_rate:.0f} committed/s"
-        f" ({committed_rate / bare_rate * 100:.0f} % of bare) | >= 50 % of bare |",
-        f"| scale: connected (max / at end), disconnects | | {scale['connected_max']} /"
-        f" {scale['connected_at_end']} of {args.scale_n}, {scale['disconnects']} | all stay connected |",
-        f"| scale: p99 latency ({args.scale_tx} transacting, {args.scale_s:g} s) | |"
-        f" {scale['p99_ms']} ms (p50 {scale['p50_ms']}); steady state {scale['steady_p99_ms']} ms"
-        f" (n {scale['steady_n']}) | < 100 ms |",
-        f"| scale: meter rows stored vs answered messages x {SAMPLES_PER_MESSAGE} | |"
-        f" {r['scale_rows']} stored, {answered_meter} acknowledged"
-        f" ({'none lost' if r['scale_rows'] >= answered_meter else 'LOST ' + str(answered_meter - r['scale_rows'])}) | nothing lost |",
-        f"| scale: server memory | | {r['scale_rss_idle'] / 2**20:.0f} MiB idle, {r['scale_rss_peak'] / 2**20:.0f} MiB peak:"
-        f" {per_1000_mib:.1f} MiB per 1,000 connections | reported |",
-        "",
-        f"Errors seen by the simulator: bare {mix_b['errors'] or sat_b['errors'] or 'none'}, Quvvat"
-        f" {mix_o['errors'] or sat_o['errors'] or scale['errors'] or 'none'}.",
     ]
+    errors: list[str] = []
+    if "mix_ours" in r:
+        mix_b, mix_o = r["mix_bare"], r["mix_ours"]
+        lines += [
+            f"| mix, {args.mix_n} CPs (10 % transacting): p99 latency | {mix_b['p99_ms']} ms"
+            f" (p50 {mix_b['p50_ms']}) | {mix_o['p99_ms']} ms (p50 {mix_o['p50_ms']}) | < 50 ms at 1,000 |",
+            f"| mix, after the connection storm (steady state): p99 latency | {mix_b['steady_p99_ms']} ms"
+            f" (p50 {mix_b['steady_p50_ms']}, n {mix_b['steady_n']}) | {mix_o['steady_p99_ms']} ms"
+            f" (p50 {mix_o['steady_p50_ms']}, n {mix_o['steady_n']}) | < 50 ms at 1,000 |",
+        ]
+        errors += [f"mix bare {mix_b['errors']}", f"mix Quvvat {mix_o['errors']}"]
+    if "sat_ours" in r:
+        # Saturation window: the flood runs for sat_s after the ramp; rates use
+        # the simulator's own elapsed time (ramp included, the same for both).
+        sat_b, sat_o = r["sat_bare"], r["sat_ours"]
+        bare_rate, ours_rate = _rate(sat_b), _rate(sat_o)
+        committed_rate = (
+            r["sat_rows"] / SAMPLES_PER_MESSAGE / max(float(sat_o["elapsed_s"]), 1e-9)
+        )
+        lines.append(
+            f"| saturation, {args.sat_n} CPs flooding: messages/s | {bare_rate:.0f} answered/s |"
+            f" {ours_rate:.0f} answered/s, {committed_rate:.0f} committed/s"
+            f" ({committed_rate / bare_rate * 100:.0f} % of bare) | >= 50 % of bare |"
+        )
+        errors += [
+            f"saturation bare {sat_b['errors']}",
+            f"saturation Quvvat {sat_o['errors']}",
+        ]
+    if "scale" in r:
+        scale = r["scale"]
+        answered_meter = meter_messages(scale) * SAMPLES_PER_MESSAGE
+        per_1000_mib = (
+            (r["scale_rss_peak"] - r["scale_rss_idle"])
+            / max(scale["connected_max"], 1)
+            * 1000
+            / 2**20
+        )
+        lost = answered_meter - r["scale_rows"]
+        lines += [
+            f"| scale: connected (max / at end), disconnects | | {scale['connected_max']} /"
+            f" {scale['connected_at_end']} of {args.scale_n}, {scale['disconnects']} | all stay connected |",
+            f"| scale: p99 latency ({args.scale_tx} transacting, {args.scale_s:g} s) | |"
+            f" {scale['p99_ms']} ms (p50 {scale['p50_ms']}); steady state {scale['steady_p99_ms']} ms"
+            f" (n {scale['steady_n']}) | < 100 ms |",
+            f"| scale: meter rows stored vs answered messages x {SAMPLES_PER_MESSAGE} | |"
+            f" {r['scale_rows']} stored, {answered_meter} acknowledged"
+            f" ({'none lost' if lost <= 0 else f'LOST {lost}'}) | nothing lost |",
+            f"| scale: server memory | | {r['scale_rss_idle'] / 2**20:.0f} MiB idle, {r['scale_rss_peak'] / 2**20:.0f} MiB peak:"
+            f" {per_1000_mib:.1f} MiB per 1,000 connections | reported |",
+        ]
+        errors.append(f"scale Quvvat {scale['errors']}")
+    lines += ["", "Errors seen by the simulator: " + "; ".join(errors) + "."]
     print("\n".join(lines), flush=True)
     print("\nraw:", json.dumps(dict(r.items()), default=str), flush=True)
 
