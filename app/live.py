@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 Event = dict[str, Any]
 QUEUE_SIZE: Final = 1000
 MQTT_BACKLOG: Final = 10_000
+#: stopping the MQTT publisher: cancellations sent, seconds waited after each
+STOP_TRIES: Final = 3
+STOP_WAIT_S: Final = 2.0
 
 
 @dataclass(slots=True, eq=False)
@@ -118,10 +121,27 @@ class MqttPublisher:
         self._task = asyncio.create_task(self._run(), name="mqtt-publisher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Stop publishing; never holds up a shutdown for long.
+
+        The client's graceful disconnect waits for the broker; a cancellation
+        that arrives while it waits is repeated (up to :data:`STOP_TRIES`
+        times, :data:`STOP_WAIT_S` apart) and then the task is left behind
+        with a warning rather than hanging the server's shutdown.
+        """
+        task, self._task = self._task, None
+        if task is None:
+            return
+        for _ in range(STOP_TRIES):
+            task.cancel()
+            done, _pending = await asyncio.wait([task], timeout=STOP_WAIT_S)
+            if done:
+                if not task.cancelled() and task.exception() is not None:
+                    logger.warning("MQTT publisher ended with %r", task.exception())
+                return
+        logger.warning(
+            "MQTT publisher did not stop within %.0f s (broker %s:%s); shutting down without it",
+            STOP_TRIES * STOP_WAIT_S, self._host, self._port,
+        )  # fmt: skip
 
     async def _run(self) -> None:
         backlog: asyncio.Queue[Event] = asyncio.Queue(MQTT_BACKLOG)
