@@ -129,8 +129,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     # Routers are matched in order: the charge points' WebSocket first (a boot
     # storm otherwise walks every HTTP route per connection; an HTTP request
-    # skips a WebSocket route at once), then the hottest HTTP route (map tiles).
+    # skips a WebSocket route at once), then the hottest HTTP route (map tiles,
+    # as a plain Starlette route: see app.api.routes.tiles.serve_tile).
     app.include_router(ocpp_server.router)
+    app.router.routes.append(tiles.fast_route)
     app.include_router(tiles.router)
     app.include_router(health.router)
     app.include_router(stations.router)

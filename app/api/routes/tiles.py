@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.routing import Route
 
 from app.api.auth import Anyone, principal_of, public_lazy
 from app.api.deps import SessionDep
@@ -184,8 +185,11 @@ async def tilejson(
     )
 
 
+TILE_PATH = "/tiles/{layer}/{z}/{x}/{y}.pbf"
+
+
 @router.get(
-    "/tiles/{layer}/{z}/{x}/{y}.pbf",
+    TILE_PATH,
     summary="One vector tile of a layer",
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, **_ERRORS},
@@ -200,6 +204,14 @@ async def get_tile(
     Cadastre parcels, grid substations and lines and candidate sites are for
     admins, technicians and partners only (send the bearer token), as their
     GeoJSON layers are."""
+    return await serve_tile(request)
+
+
+async def serve_tile(request: Request) -> Response:
+    """The tile request itself. Also served by :data:`fast_route`, matched
+    before FastAPI's routes: FastAPI's request handling (dependency solving,
+    response checks) cost about a fifth of a tile's server time; the role rule
+    is the same (public, restricted layers checked here)."""
     layer = request.path_params["layer"]
     z, x, y = (_coordinate(request, n) for n in ("z", "x", "y"))
     spec = tile_service.check_tile(layer, z, x, y)
@@ -219,3 +231,8 @@ async def get_tile(
     else:
         headers = {"Cache-Control": "public, max-age=300"}
     return Response(tile, media_type=MVT, headers=headers)
+
+
+#: The tile route without FastAPI's per-request machinery (see :func:`serve_tile`);
+#: ``get_tile`` above documents it in the OpenAPI schema and the route audit.
+fast_route = Route(TILE_PATH, serve_tile, methods=["GET"], include_in_schema=False)

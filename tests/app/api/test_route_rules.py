@@ -27,3 +27,22 @@ def test_writes_are_never_public() -> None:
         and not getattr(r.endpoint, "quvvat_public_write_reason", None)
     ]
     assert public_writes == []
+
+
+def test_plain_routes_shadow_an_audited_route() -> None:
+    """A plain Starlette route (the fast tile route, matched before FastAPI's)
+    must serve the path of an API route that has a role rule, so the audit
+    above covers it too; only FastAPI's own docs routes are exempt."""
+    from starlette.routing import Route  # noqa: PLC0415
+
+    app = create_app(Settings(database_url="postgresql://unused/x"))
+    audited = {r.path: r.roles for r in api_routes(app)}
+    docs = {
+        app.openapi_url,
+        app.docs_url,
+        app.redoc_url,
+        app.swagger_ui_oauth2_redirect_url,
+    }
+    plain = [r.path for r in app.routes if type(r) is Route and r.path not in docs]
+    assert "/tiles/{layer}/{z}/{x}/{y}.pbf" in plain
+    assert [p for p in plain if not audited.get(p)] == []
