@@ -190,26 +190,19 @@ def test_open_panel_follows_live_connector_status_and_commands(
         def station_read(r: Request) -> bool:
             return r.method == "GET" and r.url.endswith(f"/api/stations/{station.id}")
 
-        with page.expect_request(station_read, timeout=15000):
-            page.get_by_test_id("cmd-unavailable").click()
-            expect(page.get_by_test_id("command-result")).to_have_text(
-                "Set unavailable: Accepted", timeout=15000
-            )
-        for row in (first, second):
-            expect(row).to_have_attribute("data-status", "unavailable", timeout=5000)
-            expect(row).to_contain_text("Unavailable")
-        expect(page.get_by_test_id("station-status")).to_have_text("Unavailable")
+        def command(button: str, label: str, status: str, shown: str) -> None:
+            with page.expect_request(station_read, timeout=15000):
+                page.get_by_test_id(button).click()
+                expect(page.get_by_test_id("command-result")).to_have_text(
+                    f"{label}: Accepted", timeout=15000
+                )
+            for row in (first, second):
+                expect(row).to_have_attribute("data-status", status, timeout=5000)
+                expect(row).to_contain_text(shown)
+            expect(page.get_by_test_id("station-status")).to_have_text(shown)
 
-        # And back: available again.
-        with page.expect_request(station_read, timeout=15000):
-            page.get_by_test_id("cmd-available").click()
-            expect(page.get_by_test_id("command-result")).to_have_text(
-                "Set available: Accepted", timeout=15000
-            )
-        for row in (first, second):
-            expect(row).to_have_attribute("data-status", "available", timeout=5000)
-            expect(row).to_contain_text("Available")
-        expect(page.get_by_test_id("station-status")).to_have_text("Available")
+        command("cmd-unavailable", "Set unavailable", "unavailable", "Unavailable")
+        command("cmd-available", "Set available", "available", "Available")  # and back
 
         expect(panel).to_have_attribute("data-probe", "same-panel")
         expect(panel).to_have_count(1)
