@@ -143,12 +143,13 @@ def test_measure_two_points_shows_their_great_circle_distance(
     # One pixel at zoom 10 is ~115 m here; the text has one decimal.
     assert abs(km - truth) < 0.3, (km, truth)
     assert abs(km - haversine_m(clicked[0], clicked[1]) / 1000) <= 0.051
-    # The measured line is drawn between the two points.
-    drawn = page.evaluate(
+    # The measured line is drawn between the two points (on the next frame the
+    # map renders: wait for it rather than ask at once).
+    page.wait_for_function(
         "() => window.quvvat.map.queryRenderedFeatures({layers: ['measure-line']})"
-        ".length"
+        ".length >= 1",
+        timeout=5000,
     )
-    assert drawn >= 1
     # A double-click adds its point and ends the line: later clicks add nothing.
     c = (69.43, 41.25)
     xy = page.evaluate(
