@@ -237,12 +237,14 @@ def iter_vector(
     else:
         pieces, declared, total = _read_ogr(path, fmt, layer, chunk_rows)
     resolved, origin = _resolve_crs(declared, crs, fmt)
-    first = True
+    yielded = False
     for whole in pieces:
-        step = chunk_rows or max(len(whole), 1)
-        for a in range(0, max(len(whole), 1 if first else 0), step):
-            part = whole.iloc[a : a + step] if step < len(whole) else whole
-            first = False
+        size = chunk_rows or len(whole)
+        # An empty file still gives one (empty) piece.
+        starts = range(0, len(whole), size) if len(whole) else ([] if yielded else [0])
+        for a in starts:
+            part = whole if size >= len(whole) else whole.iloc[a : a + size]
+            yielded = True
             yield VectorData(
                 part.set_crs(resolved, allow_override=True),
                 fmt,

@@ -17,8 +17,7 @@ derives from it, stays exactly the library's.
 from __future__ import annotations
 
 import copy
-import decimal
-import threading
+import functools
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -52,8 +51,14 @@ def _not_installed(*_args: Any, **_kwargs: Any) -> Any:
 
 
 _original: Callable[..., Any] = _not_installed
-_compiled: dict[int, CompiledValidator] = {}
-_lock = threading.Lock()
+
+
+@functools.cache
+def _compiled(
+    message_type_id: int, action: str, ocpp_version: str
+) -> CompiledValidator:
+    """One compiled validator per schema, built on its first message."""
+    return CompiledValidator(_original(message_type_id, action, ocpp_version))
 
 
 def _get_validator(
@@ -62,15 +67,9 @@ def _get_validator(
     ocpp_version: str,
     parse_float: Callable[[str], Any] = float,
 ) -> Any:
-    slow = _original(message_type_id, action, ocpp_version, parse_float=parse_float)
-    if parse_float is decimal.Decimal:
-        return slow
-    fast = _compiled.get(id(slow))
-    if fast is None or fast.slow is not slow:
-        with _lock:
-            fast = CompiledValidator(slow)
-            _compiled[id(slow)] = fast
-    return fast
+    if parse_float is not float:  # Decimal schemas (1.6 charging schedules)
+        return _original(message_type_id, action, ocpp_version, parse_float=parse_float)
+    return _compiled(message_type_id, action, ocpp_version)
 
 
 def install() -> None:
