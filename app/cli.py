@@ -87,11 +87,11 @@ def db_stop() -> None:
 def _serve(s: Settings, host: str | None, port: int | None) -> None:
     """Run uvicorn until Ctrl-C/SIGTERM, then return (so callers can clean up)."""
     import contextlib  # noqa: PLC0415
-    import gc  # noqa: PLC0415
     import socket  # noqa: PLC0415
 
     import uvicorn  # noqa: PLC0415
 
+    from app.gc_tuning import tune_for_many_connections  # noqa: PLC0415
     from app.main import create_app  # noqa: PLC0415
     from app.serving import server_config  # noqa: PLC0415
 
@@ -106,12 +106,7 @@ def _serve(s: Settings, host: str | None, port: int | None) -> None:
 
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
-            # Everything built so far (modules, app, engines) lives as long as
-            # the process: out of the collector's sight, a full collection
-            # only walks what the connections create (each full collection
-            # walked the whole heap: pauses of 50-300 ms under a connection storm).
-            gc.collect()
-            gc.freeze()
+            tune_for_many_connections()  # see app.gc_tuning: no long GC pauses
 
     config = server_config(
         create_app(s), s, host=host or s.host, port=port or s.port, log_config=None
@@ -248,6 +243,7 @@ def simulate(
     """Run a simulated charge point fleet (OCPP 1.6J / 2.0.1) against a central system."""
     import asyncio  # noqa: PLC0415
 
+    from app.gc_tuning import tune_for_many_connections  # noqa: PLC0415
     from app.sim.fleet import FleetConfig, run_fleet, summary  # noqa: PLC0415
 
     _settings()
@@ -280,6 +276,7 @@ def simulate(
     typer.echo(
         f"simulating {len(ids)} charge points ({protocol}) against {url}", err=True
     )
+    tune_for_many_connections()  # the fleet's latencies must not measure GC pauses
     try:
         report = asyncio.run(run_fleet(cfg))
     except KeyboardInterrupt:

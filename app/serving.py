@@ -123,5 +123,5 @@ def server_config(app: Any, settings: Settings, **kwargs: Any) -> ServerConfig:
         ssl_keyfile=settings.tls_keyfile,
         ssl_ca_certs=settings.tls_ca_certs,
         ssl_cert_reqs=ssl.CERT_REQUIRED if settings.tls_ca_certs else ssl.CERT_NONE,
-        **kwargs,
+        **{"ws_ping_interval": settings.ws_ping_interval_s or None, **kwargs},
     )

@@ -333,6 +333,10 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
             f"| scale: p99 latency ({args.scale_tx} transacting, {args.scale_s:g} s) | |"
             f" {scale['p99_ms']} ms (p50 {scale['p50_ms']}); steady state {scale['steady_p99_ms']} ms"
             f" (n {scale['steady_n']}) | < 100 ms |",
+            f"| scale: steady-state p99 per {scale['window_s']:g} s | |"
+            f" {', '.join(f'{v:g}' for v in scale['steady_p99_ms_per_window'])} ms | < 100 ms |",
+            f"| scale: simulator's own event-loop lag (part of every latency) | |"
+            f" p99 {scale['client_lag_p99_ms']} ms, max {scale['client_lag_max_ms']} ms | reported |",
             f"| scale: meter rows stored vs answered messages x {SAMPLES_PER_MESSAGE} | |"
             f" {r['scale_rows']} stored, {answered_meter} acknowledged"
             f" ({'none lost' if lost <= 0 else f'LOST {lost}'}) | nothing lost |",

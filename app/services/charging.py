@@ -63,6 +63,11 @@ class OcppContext:
         async with self.autocommit.connect() as conn:
             return tuple((await conn.execute(stmt, params)).one())
 
+    async def execute(self, stmt: TextClause, params: dict[str, Any]) -> None:
+        """Run one self-contained statement (autocommit, one round trip)."""
+        async with self.autocommit.connect() as conn:
+            await conn.execute(stmt, params)
+
     async def first(
         self, stmt: TextClause, params: dict[str, Any]
     ) -> tuple[Any, ...] | None:
@@ -94,10 +99,9 @@ async def store_password_verifier(
     ctx: OcppContext, charge_point_id: str, password_hash: str, verifier: str
 ) -> None:
     """Remember that this password passed argon2 (only while the hash is current)."""
-    async with ctx.autocommit.connect() as conn:
-        await conn.execute(
-            _STORE_VERIFIER, {"v": verifier, "id": charge_point_id, "h": password_hash}
-        )
+    await ctx.execute(
+        _STORE_VERIFIER, {"v": verifier, "id": charge_point_id, "h": password_hash}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,16 +263,14 @@ async def connected(
     )
 
 
+_DISCONNECTED: Final = text("UPDATE charge_point SET connected = false WHERE id = :id")
+
+
 async def disconnected(
     ctx: OcppContext, charge_point_id: str, ident: Identity | None = None
 ) -> None:
     now = datetime.now(UTC)
-    async with ctx.maker() as db, db.begin():
-        await db.execute(
-            update(ChargePoint)
-            .where(ChargePoint.id == charge_point_id)
-            .values(connected=False)
-        )
+    await ctx.execute(_DISCONNECTED, {"id": charge_point_id})
     ident = await _identity(ctx, charge_point_id, ident)
     ctx.bus.publish(
         _event(
@@ -344,7 +346,7 @@ async def boot(
 
 async def heartbeat(ctx: OcppContext, charge_point_id: str) -> datetime:
     now = datetime.now(UTC)
-    await ctx.committer.seen(charge_point_id, now)
+    ctx.committer.seen(charge_point_id, now)
     return now
 
 

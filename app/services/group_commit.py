@@ -4,6 +4,11 @@ A handler submits its rows and awaits the returned future; the writer drains
 the queue, writes everything in one transaction and resolves every future only
 after the COMMIT. A failing batch is retried one job at a time, so one bad
 message fails alone and the others are still stored and acknowledged.
+
+Last-seen times are liveness, not data a charge point hands over: a Heartbeat
+is answered at once and the latest time per charge point is written every
+``SEEN_FLUSH_S`` (and on shutdown) in one statement. At 10,000 charge points
+that is one UPDATE every 2 s instead of 167 transactions a second.
 """
 
 from __future__ import annotations
@@ -15,20 +20,33 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+import psycopg
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db.bulk import UnnestInsert
+from app.db.bulk import UnnestInsert, raw_connection
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH: Final = 2000
+SEEN_FLUSH_S: Final = 2.0
+
+_SEEN: Final = (
+    "UPDATE charge_point c SET last_seen_at = v.at"
+    " FROM unnest(CAST(%s AS text[]), CAST(%s AS timestamptz[])) AS v(id, at)"
+    " WHERE c.id = v.id AND (c.last_seen_at IS NULL OR c.last_seen_at < v.at)"
+)
+_SEQ: Final = (
+    'UPDATE "transaction" t SET last_seq_no = v.no'
+    " FROM unnest(CAST(%s AS bigint[]), CAST(%s AS int[])) AS v(id, no)"
+    " WHERE t.id = v.id AND (t.last_seq_no IS NULL OR t.last_seq_no < v.no)"
+)
 
 
 @dataclass(slots=True)
 class _Job:
     meter_rows: list[dict[str, Any]] = field(default_factory=list)
-    seen: tuple[str, datetime] | None = None
+    seen: dict[str, datetime] | None = None
     seq: tuple[int, int] | None = None  # (transaction pk, seqNo)
     future: asyncio.Future[None] | None = None
 
@@ -38,8 +56,14 @@ class GroupCommitter:
 
     def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
         self._maker = maker
+        engine: AsyncEngine = maker.kw["bind"]
+        # The writer speaks psycopg directly (COPY, no ORM session per batch).
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._seen_task: asyncio.Task[None] | None = None
+        #: Latest unwritten last-seen time per charge point.
+        self._seen: dict[str, datetime] = {}
         self._months: set[tuple[int, int]] = set()
         self._months_lock = asyncio.Lock()
         self.batches = 0
@@ -47,11 +71,18 @@ class GroupCommitter:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
+        self._seen_task = asyncio.create_task(self._seen_loop(), name="last-seen")
 
     async def stop(self) -> None:
         """Finish what is queued, then stop."""
         if self._task is None:
             return
+        if self._seen_task is not None:
+            self._seen_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._seen_task
+        with contextlib.suppress(Exception):  # logged by flush_seen
+            await self.flush_seen()
         while not self._queue.empty():
             await asyncio.sleep(0.01)
         self._task.cancel()
@@ -75,8 +106,30 @@ class GroupCommitter:
         if rows or seq:
             await self._submit(_Job(meter_rows=rows, seq=seq))
 
-    async def seen(self, charge_point_id: str, at: datetime) -> None:
-        await self._submit(_Job(seen=(charge_point_id, at)))
+    def seen(self, charge_point_id: str, at: datetime) -> None:
+        """Note a charge point's last-seen time (written within ``SEEN_FLUSH_S``)."""
+        prev = self._seen.get(charge_point_id)
+        if prev is None or prev < at:
+            self._seen[charge_point_id] = at
+
+    async def flush_seen(self) -> None:
+        """Write the noted last-seen times now (kept for the next try on error)."""
+        if not self._seen:
+            return
+        batch, self._seen = self._seen, {}
+        try:
+            await self._submit(_Job(seen=batch))
+        except Exception:
+            logger.exception("writing last-seen times failed; will retry")
+            for cp, at in batch.items():
+                self.seen(cp, at)
+            raise
+
+    async def _seen_loop(self) -> None:
+        while True:
+            await asyncio.sleep(SEEN_FLUSH_S)
+            with contextlib.suppress(Exception):  # logged by flush_seen
+                await self.flush_seen()
 
     async def _submit(self, job: _Job) -> None:
         job.future = asyncio.get_running_loop().create_future()
@@ -142,8 +195,7 @@ class GroupCommitter:
         rows = [r for job in batch for r in job.meter_rows]
         seen: dict[str, datetime] = {}
         for job in batch:
-            if job.seen is not None:
-                cp, at = job.seen
+            for cp, at in (job.seen or {}).items():
                 seen[cp] = max(at, seen.get(cp, at))
         seqs: dict[int, int] = {}
         for job in batch:
@@ -152,29 +204,13 @@ class GroupCommitter:
                 seqs[tx] = max(no, seqs.get(tx, no))
         if rows:
             await self.ensure_partitions(rows)
-        async with self._maker() as db, db.begin():
+        async with raw_connection(self._engine) as pg, pg.transaction():
             if rows:
-                await insert_meter_rows(db, rows)
+                await copy_meter_rows(pg, rows)
             if seen:
-                await db.execute(
-                    text(
-                        "UPDATE charge_point c SET last_seen_at = v.at"
-                        " FROM unnest(CAST(:ids AS text[]), CAST(:ats AS timestamptz[]))"
-                        " AS v(id, at) WHERE c.id = v.id"
-                        " AND (c.last_seen_at IS NULL OR c.last_seen_at < v.at)"
-                    ),
-                    {"ids": list(seen), "ats": list(seen.values())},
-                )
+                await pg.execute(_SEEN, (list(seen), list(seen.values())))
             if seqs:
-                await db.execute(
-                    text(
-                        'UPDATE "transaction" t SET last_seq_no = v.no'
-                        " FROM unnest(CAST(:ids AS bigint[]), CAST(:nos AS int[]))"
-                        " AS v(id, no) WHERE t.id = v.id"
-                        " AND (t.last_seq_no IS NULL OR t.last_seq_no < v.no)"
-                    ),
-                    {"ids": list(seqs), "nos": list(seqs.values())},
-                )
+                await pg.execute(_SEQ, (list(seqs), list(seqs.values())))
         self.batches += 1
         self.jobs += len(batch)
 
@@ -201,3 +237,16 @@ async def insert_meter_rows(db: AsyncSession, rows: list[dict[str, Any]]) -> Non
     """Store meter samples (exactly once: retries hit the unique key) in one
     statement."""
     await _METER_ROWS.execute(db, rows)
+
+
+async def copy_meter_rows(
+    pg: psycopg.AsyncConnection[Any], rows: list[dict[str, Any]]
+) -> None:
+    """Store meter samples with COPY; when one is already stored (a retried or
+    replayed message), the batch goes in again with ON CONFLICT DO NOTHING.
+    Call inside a transaction (the COPY runs in a savepoint)."""
+    try:
+        async with pg.transaction():
+            await _METER_ROWS.copy(pg, rows)
+    except psycopg.errors.UniqueViolation:
+        await _METER_ROWS.execute_raw(pg, rows)

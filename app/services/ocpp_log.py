@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import psycopg
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.db.bulk import UnnestInsert
+from app.db.bulk import UnnestInsert, raw_connection
 from app.db.models import OcppMessage
 
 logger = logging.getLogger(__name__)
@@ -61,12 +62,14 @@ _INSERT: Final = UnnestInsert(
 
 
 class MessageLog:
-    """Buffers frames and writes them every ``FLUSH_EVERY_S`` in one INSERT."""
+    """Buffers frames and writes them every ``FLUSH_EVERY_S`` in one COPY."""
 
     def __init__(
         self, maker: async_sessionmaker[AsyncSession], retention_days: int
     ) -> None:
         self._maker = maker
+        engine: AsyncEngine = maker.kw["bind"]
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._retention = timedelta(days=retention_days)
         self._rows: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None
@@ -116,9 +119,9 @@ class MessageLog:
             row["message_type"], row["unique_id"], row["action"] = _describe(row["raw"])
             row["raw"] = row["raw"].replace("\x00", "\\u0000")
         try:
-            async with self._maker() as db, db.begin():
-                await _INSERT.execute(db, rows)
-        except DBAPIError:
+            async with raw_connection(self._engine) as pg, pg.transaction():
+                await _INSERT.copy(pg, rows)
+        except psycopg.Error:
             # One unstorable row must not block the others: store them one by one.
             stored = 0
             for row in rows:

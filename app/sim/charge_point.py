@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import websockets
 from ocpp.v16 import ChargePoint as OcppChargePointV16
@@ -49,12 +49,22 @@ class Stats:
     #: (set by the fleet once every charge point has connected and booted).
     steady_after: float = float("inf")
     steady: list[float] = field(default_factory=list)
+    #: Steady-state latencies per ``WINDOW_S`` window since ``steady_after``.
+    windows: dict[int, list[float]] = field(default_factory=dict)
+    #: How late the simulator's own event loop woke up (seconds): the share of
+    #: every latency above that is the client's, not the server's.
+    loop_lag: list[float] = field(default_factory=list)
+
+    WINDOW_S: ClassVar[float] = 60.0
 
     def record(self, action: str, seconds: float) -> None:
         self.latencies.setdefault(action, []).append(seconds)
         self.answered += 1
-        if time.monotonic() >= self.steady_after:
+        now = time.monotonic()
+        if now >= self.steady_after:
             self.steady.append(seconds)
+            window = int((now - self.steady_after) // self.WINDOW_S)
+            self.windows.setdefault(window, []).append(seconds)
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1

@@ -91,6 +91,35 @@ async def test_heartbeat_interval_comes_from_settings(live_server: LiveServer) -
 
 
 @pytest.mark.anyio
+async def test_heartbeats_keep_last_seen_current(live_server: LiveServer) -> None:
+    """Heartbeats are answered at once; last-seen reaches the database within a
+    few seconds (written in bulk), never moves backwards, and the API shows it."""
+    cp_id = live_server.add_charge_point()
+    async with connected(live_server.ws, cp_id, "ocpp1.6", password=PASSWORD) as cp:
+        await cp.boot()
+        old = datetime.now(UTC) - timedelta(hours=1)
+        live_server.sql(
+            "UPDATE charge_point SET last_seen_at = :t WHERE id = :i", t=old, i=cp_id
+        )
+        sent_at = datetime.now(UTC)
+        await cp.heartbeat()
+        await cp.heartbeat()
+        seen = await eventually(
+            lambda: [
+                t
+                for (t,) in live_server.sql(
+                    "SELECT last_seen_at FROM charge_point WHERE id = :i", i=cp_id
+                )
+                if t > old
+            ]
+        )
+        assert sent_at - timedelta(seconds=1) <= seen[0] <= datetime.now(UTC)
+        async with live_server.client() as http:
+            view = (await http.get(f"/charge-points/{cp_id}")).json()
+        assert datetime.fromisoformat(view["last_seen_at"]) == seen[0]
+
+
+@pytest.mark.anyio
 @pytest.mark.parametrize("proto", PROTOCOLS)
 async def test_authorize_against_id_tokens(live_server: LiveServer, proto: str) -> None:
     cp_id = live_server.add_charge_point()

@@ -1,0 +1,44 @@
+"""Garbage collector settings for a process that holds thousands of connections.
+
+Every open connection keeps a few hundred tracked objects alive (session,
+tasks, futures, protocol state): about 1.8 million at 10,000 charge points.
+With CPython's default thresholds (700, 10, 10) a full collection runs every
+70,000 net allocations while that heap grows, and each one walks all of it: the
+server and the simulator stalled for 0.3-1.0 s every 4-8 s during a
+10,000-charge-point run (measured with ``gc.callbacks``), which was most of its
+p99 latency.
+
+So, once the process has started:
+- ``gc.freeze()`` moves the start-up heap (modules, app, engines) out of the
+  collector's sight for good;
+- the young generation is collected every ``YOUNG`` net allocations (a few ms
+  each; objects that die by reference counting, nearly all of a message's, never
+  count), and a full collection needs ``OLD`` collections of the middle
+  generation instead of 10: one every 5 million net allocations. A 10,000-point
+  connection storm (about 1.8 million objects) then causes at most one, and
+  steady traffic almost none.
+Cyclic garbage is still collected; what outlives two young collections (a closed
+connection's objects, say) waits for the next full collection, which the churn
+of reconnects itself brings on.
+
+A young generation of 100,000 was tried first: each young collection during a
+storm then walked up to 100,000 live connection objects (90-250 ms pauses) and
+the middle one a million (0.7 s).
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Final
+
+YOUNG: Final = 5_000
+OLD: Final = 100
+
+
+def tune_for_many_connections() -> None:
+    """Call once start-up is done (everything built so far lives as long as
+    the process)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, _ = gc.get_threshold()
+    gc.set_threshold(YOUNG, middle, OLD)
