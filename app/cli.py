@@ -239,6 +239,16 @@ def simulate(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON")
     ] = False,
+    first: Annotated[
+        int,
+        typer.Option(help="Number of the first id (PREFIX-00001 by default)", min=1),
+    ] = 1,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            help="With --json: add every latency, to merge several simulator processes"
+        ),
+    ] = False,
 ) -> None:
     """Run a simulated charge point fleet (OCPP 1.6J / 2.0.1) against a central system."""
     import asyncio  # noqa: PLC0415
@@ -264,7 +274,7 @@ def simulate(
             raise typer.BadParameter(f"cannot read {credentials}: {e}") from e
         ids = list(passwords)[:n]
     else:
-        ids = [f"{prefix}-{i:05d}" for i in range(1, n + 1)]
+        ids = [f"{prefix}-{i:05d}" for i in range(first, first + n)]
         if password:
             passwords = dict.fromkeys(ids, password)
     cfg = FleetConfig(
@@ -281,7 +291,7 @@ def simulate(
         report = asyncio.run(run_fleet(cfg))
     except KeyboardInterrupt:
         return
-    out = summary(report)
+    out = summary(report, raw=raw)
     typer.echo(
         json.dumps(out) if json_out else "\n".join(f"{k}: {v}" for k, v in out.items())
     )

@@ -211,9 +211,10 @@ def percentile(values: list[float], q: float) -> float:
     return s[k]
 
 
-def summary(report: FleetReport) -> dict[str, Any]:
+def summary(report: FleetReport, *, raw: bool = False) -> dict[str, Any]:
+    """Counts and percentiles; with ``raw`` also every latency (for :func:`merge`)."""
     lat = [x for v in report.stats.latencies.values() for x in v]
-    return {
+    out = {
         "connected_max": report.connected_max,
         "connected_at_end": report.connected_at_end,
         "connect_failures": report.connect_failures,
@@ -241,3 +242,38 @@ def summary(report: FleetReport) -> dict[str, Any]:
             for a, v in sorted(report.stats.latencies.items())
         },
     }
+    if raw:
+        out["raw"] = {
+            "by_action": report.stats.latencies,
+            "steady": report.stats.steady,
+            "windows": report.stats.windows,
+            "loop_lag": report.stats.loop_lag,
+        }
+    return out
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary of several simulator processes run side by side (each with
+    ``summary(..., raw=True)``): percentiles over all their latencies."""
+    stats = Stats()
+    report = FleetReport(stats)
+    for part in parts:
+        r = part["raw"]
+        for action, values in r["by_action"].items():
+            stats.latencies.setdefault(action, []).extend(values)
+        stats.steady.extend(r["steady"])
+        for window, values in r["windows"].items():
+            stats.windows.setdefault(int(window), []).extend(values)
+        stats.loop_lag.extend(r["loop_lag"])
+        stats.sent += part["sent"]
+        stats.answered += part["answered"]
+        for kind, count in part["errors"].items():
+            stats.errors[kind] = stats.errors.get(kind, 0) + count
+        report.connected_max += part["connected_max"]
+        report.connected_at_end += part["connected_at_end"]
+        report.connect_failures += part["connect_failures"]
+        report.disconnects += part["disconnects"]
+    out = summary(report)
+    out["elapsed_s"] = max(float(p["elapsed_s"]) for p in parts)
+    out["processes"] = len(parts)
+    return out

@@ -13,8 +13,12 @@ import type { StationStatus } from "../lib/status";
 import { buildStyle } from "../lib/style";
 import type { DeckColumns } from "./deck";
 
-// The worker is a separate module file: tell MapLibre where Vite put it.
+// The worker is a separate module file: tell MapLibre where Vite put it, and
+// start it now, while the app still fetches its configuration and renders:
+// otherwise it starts with the first map and its start-up (fetch, compile,
+// first messages) delays every tile request.
 maplibregl.setWorkerUrl(workerUrl);
+maplibregl.prewarm();
 
 export interface SelectedFeature {
   layer: string;

@@ -286,18 +286,21 @@ export function buildStyle(state: AppState, opts: StyleOptions): StyleSpecificat
   const o = (id: LayerId): number => L[id].opacity;
   const vis = (id: LayerId) => visibility(L[id].visible);
   const restricted = !opts.publicOnly && opts.restricted === true;
+  // Stations first: MapLibre requests and parses tiles source by source in this
+  // order (one worker on a 2-core machine), so the stations are not queued
+  // behind the base map's roads and labels on a cold start.
   const sources: Record<string, SourceSpecification> = {
-    base: {
-      type: "vector",
-      tiles: [tileUrl(opts.origin, "basemap")],
-      minzoom: 0,
-      maxzoom: 14,
-    },
     stations: {
       type: "vector",
       tiles: [tileUrl(opts.origin, "stations", filterQuery(state.filters))],
       minzoom: 0,
       maxzoom: 16,
+    },
+    base: {
+      type: "vector",
+      tiles: [tileUrl(opts.origin, "basemap")],
+      minzoom: 0,
+      maxzoom: 14,
     },
     planned: { type: "vector", tiles: [tileUrl(opts.origin, "planned")], maxzoom: 16 },
     measure: { type: "geojson", data: { type: "FeatureCollection", features: [] } },
