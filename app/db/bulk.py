@@ -17,7 +17,14 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import TextClause, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+
+def autocommit_engine(maker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine behind ``maker`` in autocommit mode: single statements in one
+    round trip, and :func:`raw_connection` with explicit transactions."""
+    engine: AsyncEngine = maker.kw["bind"]
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @contextlib.asynccontextmanager

@@ -73,9 +73,11 @@ def _get_validator(
 
 
 def install() -> None:
-    """Route the library's schema checks through :class:`CompiledValidator`
-    (idempotent)."""
+    """Route the library's schema checks through :class:`CompiledValidator`,
+    run inline (idempotent). Validation is CPU work either way; the library's
+    default thread hop per check only adds latency."""
     global _original  # noqa: PLW0603  # one patch per process
+    ocpp.messages.ASYNC_VALIDATION = False
     if _original is _not_installed:
         _original = ocpp.messages.get_validator
         ocpp.messages.get_validator = _get_validator

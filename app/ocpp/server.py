@@ -21,7 +21,6 @@ import time
 from typing import Any, Final
 
 import anyio
-import ocpp.messages
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, WebSocket
@@ -48,9 +47,7 @@ from app.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# Schema validation is CPU work either way; a thread hop per frame only adds latency.
-ocpp.messages.ASYNC_VALIDATION = False
-schema.install()  # the library's schemas, compiled (see app.ocpp.schema)
+schema.install()  # the library's schemas, compiled, checked inline (app.ocpp.schema)
 
 SUBPROTOCOLS: Final = {
     "ocpp1.6": ChargePointSessionV16,

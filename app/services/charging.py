@@ -18,6 +18,7 @@ from sqlalchemy import TextClause, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db.bulk import autocommit_engine
 from app.db.models import (
     ChargePoint,
     IdToken,
@@ -54,8 +55,7 @@ class OcppContext:
     autocommit: AsyncEngine = field(init=False)
 
     def __post_init__(self) -> None:
-        engine: AsyncEngine = self.maker.kw["bind"]
-        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.autocommit = autocommit_engine(self.maker)
 
     async def one(self, stmt: TextClause, params: dict[str, Any]) -> tuple[Any, ...]:
         """The row of one self-contained statement: on a Core connection in

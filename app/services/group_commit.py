@@ -22,9 +22,9 @@ from typing import Any, Final
 
 import psycopg
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.bulk import UnnestInsert, raw_connection
+from app.db.bulk import UnnestInsert, autocommit_engine, raw_connection
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,8 @@ class GroupCommitter:
 
     def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
         self._maker = maker
-        engine: AsyncEngine = maker.kw["bind"]
         # The writer speaks psycopg directly (COPY, no ORM session per batch).
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = autocommit_engine(maker)
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._seen_task: asyncio.Task[None] | None = None

@@ -14,9 +14,9 @@ from typing import Any, Final
 import psycopg
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.bulk import UnnestInsert, raw_connection
+from app.db.bulk import UnnestInsert, autocommit_engine, raw_connection
 from app.db.models import OcppMessage
 
 logger = logging.getLogger(__name__)
@@ -68,8 +68,7 @@ class MessageLog:
         self, maker: async_sessionmaker[AsyncSession], retention_days: int
     ) -> None:
         self._maker = maker
-        engine: AsyncEngine = maker.kw["bind"]
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = autocommit_engine(maker)
         self._retention = timedelta(days=retention_days)
         self._rows: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None

@@ -214,6 +214,7 @@ def percentile(values: list[float], q: float) -> float:
 def summary(report: FleetReport, *, raw: bool = False) -> dict[str, Any]:
     """Counts and percentiles; with ``raw`` also every latency (for :func:`merge`)."""
     lat = [x for v in report.stats.latencies.values() for x in v]
+    steady = report.stats.steady
     out = {
         "connected_max": report.connected_max,
         "connected_at_end": report.connected_at_end,
@@ -226,9 +227,9 @@ def summary(report: FleetReport, *, raw: bool = False) -> dict[str, Any]:
         "p50_ms": round(percentile(lat, 50) * 1000, 2),
         "p99_ms": round(percentile(lat, 99) * 1000, 2),
         # After the connection storm (every charge point connected and booted).
-        "steady_n": len(report.stats.steady),
-        "steady_p50_ms": round(percentile(report.stats.steady, 50) * 1000, 2),
-        "steady_p99_ms": round(percentile(report.stats.steady, 99) * 1000, 2),
+        "steady_n": len(steady),
+        "steady_p50_ms": round(percentile(steady, 50) * 1000, 2),
+        "steady_p99_ms": round(percentile(steady, 99) * 1000, 2),
         "steady_p99_ms_per_window": [
             round(percentile(report.stats.windows[w], 99) * 1000, 1)
             for w in sorted(report.stats.windows)
@@ -245,7 +246,6 @@ def summary(report: FleetReport, *, raw: bool = False) -> dict[str, Any]:
     if raw:
         out["raw"] = {
             "by_action": report.stats.latencies,
-            "steady": report.stats.steady,
             "windows": report.stats.windows,
             "loop_lag": report.stats.loop_lag,
         }
@@ -261,7 +261,6 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
         r = part["raw"]
         for action, values in r["by_action"].items():
             stats.latencies.setdefault(action, []).extend(values)
-        stats.steady.extend(r["steady"])
         for window, values in r["windows"].items():
             stats.windows.setdefault(int(window), []).extend(values)
         stats.loop_lag.extend(r["loop_lag"])
