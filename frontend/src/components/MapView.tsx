@@ -135,13 +135,16 @@ export function MapView(props: Props) {
       }
     };
     map.on("styledata", applyLive);
-    map.on("sourcedata", (e) => {
-      if (e.sourceId === "stations" && e.isSourceLoaded && debug.firstStationsAt === null) {
-        if (map.querySourceFeatures("stations", { sourceLayer: "stations" }).length > 0) {
-          debug.firstStationsAt = performance.now();
-        }
+    // "First stations drawn" for the first-paint benchmark: the first rendered
+    // frame in which a station point or cluster is on screen (not merely loaded).
+    const onFirstDraw = () => {
+      const layers = ["stations-points", "stations-clusters"].filter((id) => map.getLayer(id));
+      if (layers.length && map.queryRenderedFeatures({ layers }).length > 0) {
+        debug.firstStationsAt = performance.now();
+        map.off("render", onFirstDraw);
       }
-    });
+    };
+    map.on("render", onFirstDraw);
     map.on("error", (e) => {
       const err = (e as { error?: { message?: string; status?: number; url?: string } }).error;
       const url = err?.url;
