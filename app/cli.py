@@ -94,6 +94,7 @@ def _serve(s: Settings, host: str | None, port: int | None) -> None:
     from app.gc_tuning import tune_for_many_connections  # noqa: PLC0415
     from app.main import create_app  # noqa: PLC0415
     from app.serving import server_config  # noqa: PLC0415
+    from app.stall_watch import StallWatch  # noqa: PLC0415
 
     class Server(uvicorn.Server):
         # uvicorn re-raises SIGINT/SIGTERM after shutdown, which would kill the
@@ -107,6 +108,13 @@ def _serve(s: Settings, host: str | None, port: int | None) -> None:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             tune_for_many_connections()  # see app.gc_tuning: no long GC pauses
+            watch.start()  # logs event-loop stalls and GC pauses over 100 ms
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await watch.stop()
+            await super().shutdown(sockets)
+
+    watch = StallWatch()
 
     config = server_config(
         create_app(s), s, host=host or s.host, port=port or s.port, log_config=None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -25,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.bulk import UnnestInsert, autocommit_engine, raw_connection
+from app.stall_watch import SlowEvents
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ class GroupCommitter:
         self._months_lock = asyncio.Lock()
         self.batches = 0
         self.jobs = 0
+        #: Batches slower than the OCPP latency budget, summarised in the log.
+        self.slow = SlowEvents("group commit was slow")
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
@@ -140,8 +144,13 @@ class GroupCommitter:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            t0 = time.perf_counter()
             try:
                 await self._write(batch)
+                self.slow.add(
+                    time.perf_counter() - t0,
+                    f"{len(batch)} jobs, waiting {self._queue.qsize()} after it",
+                )
             except Exception as e:  # isolate the bad job below
                 if len(batch) == 1:
                     self._resolve(batch, e)
