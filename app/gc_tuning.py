@@ -17,8 +17,9 @@ So, once the process has started:
   generation instead of 10: one every 5 million net allocations. A
   10,000-point connection storm (about 1.8 million objects) then causes at most
   one. Steady traffic at 10,000 charge points still brings one now and then
-  (the server showed CPU spikes of about 1 s every 70 s in one 10-minute run),
-  likely a part of what is left of its p99.
+  (the server showed CPU spikes of about 1 s every 70 s in one 10-minute run on
+  a slow machine). ``app.stall_watch`` logs every event-loop stall over 100 ms
+  with the GC time in it, so a pause that matters shows in the server's log.
 Cyclic garbage is still collected; what outlives two young collections (a closed
 connection's objects, say) waits for the next full collection, which busy
 traffic brings every few minutes and light traffic, with little garbage, rarely.
