@@ -351,7 +351,7 @@ async def heartbeat(ctx: OcppContext, charge_point_id: str) -> datetime:
 
 
 _STATUS_NOTIFICATION: Final = text(
-    "SELECT inserted, cp_connected, evse_statuses, evse_id, connector_id"
+    "SELECT inserted, cp_connected, evse_statuses, evse_id, connector_id, is_current"
     " FROM quvvat_status_notification(:cp, :evse, :conn, :status, :error, :info,"
     " :at, :v16)"
 )
@@ -370,7 +370,8 @@ async def status_notification(
     v16_connector: bool = False,
     ident: Identity | None = None,
 ) -> None:
-    """History row (once), current EVSE/connector status (never older), live event.
+    """History row (once), current EVSE/connector status (never older), and a
+    live event unless the notification is a retry or older than the stored status.
 
     With ``v16_connector`` the 1.6 ``connectorId`` in ``evse_id`` is mapped onto
     the N-th stored connector of the charge point (EVSE, connector order), or onto
@@ -390,10 +391,12 @@ async def status_notification(
             "v16": v16_connector,
         },
     )
-    inserted, connected_, statuses, evse_id, connector_id = row
-    st = station_status(bool(connected_), list(statuses or []))
+    inserted, connected_, statuses, evse_id, connector_id, current = row
     if not inserted:
         return  # a retry of something already stored and announced
+    if not current:
+        return  # older than the stored status (an offline replay): history only
+    st = station_status(bool(connected_), list(statuses or []))
     ident = await _identity(ctx, charge_point_id, ident)
     ctx.bus.publish(
         _event(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiomqtt
 import pytest
 import websockets
+from ocpp.v201 import call as call201
 
 from app.live import LiveBus, MqttPublisher
 from app.sim.charge_point import connected
@@ -67,6 +69,53 @@ async def test_ws_live_gets_status_events_filtered_by_region_and_site(
         assert (offline["status"], offline["station_status"]) == ("offline", "offline")
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(other.recv(), 0.3)
+
+
+@pytest.mark.anyio
+async def test_a_replayed_older_status_is_kept_but_not_announced(
+    live_server: LiveServer,
+) -> None:
+    """A charge point back from offline replays queued StatusNotifications with
+    old timestamps: they belong in the history, but must not re-colour a
+    connector whose newer status is already known."""
+    region = f"UZ-R{uuid.uuid4().hex[:2].upper()}"
+    site = _site(live_server, region)
+    cp_id = live_server.add_charge_point()
+    live_server.sql("UPDATE charge_point SET site_id=:s WHERE id=:i", s=site, i=cp_id)
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+
+    async def next_status(ws: Any) -> dict[str, Any]:
+        while True:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            if event["type"] == "status":
+                return event  # type: ignore[no-any-return]
+
+    async with (
+        websockets.connect(
+            f"ws://127.0.0.1:{live_server.port}/ws/live?site={site}"
+        ) as ws,
+        connected(live_server.ws, cp_id, "ocpp2.0.1", password=PASSWORD) as cp,
+    ):
+        await cp.boot()
+        await cp.status(1, "Faulted")
+        assert (await next_status(ws))["status"] == "Faulted"
+        await cp.timed_call(
+            call201.StatusNotification(
+                timestamp=hour_ago,
+                connector_status="Occupied",
+                evse_id=1,
+                connector_id=1,
+            )
+        )
+        await cp.status(1, "Available")  # a newer one is announced as usual
+        after = await next_status(ws)
+    assert (after["status"], after["station_status"]) == ("Available", "available")
+    history = live_server.sql(
+        "SELECT status FROM status_event WHERE charge_point_id=:i AND evse_id=1"
+        " ORDER BY occurred_at",
+        i=cp_id,
+    )
+    assert [r[0] for r in history] == ["Occupied", "Faulted", "Available"]
 
 
 @pytest.mark.anyio
