@@ -109,6 +109,15 @@ class ChargePoint:
         """Send a StatusNotification; back once the server has answered it."""
         self._do(self._cp.status(connector, status))
 
+    def drop(self) -> None:
+        """Close the socket (the link is down)."""
+        self._do(self._link.__aexit__(None, None, None))
+        self._link = None
+
+    def reopen(self) -> None:
+        """Connect again: boot, both connectors Available."""
+        self._do(self._open())
+
     def __enter__(self) -> ChargePoint:
         self.thread.start()
         self._do(self._open())
@@ -203,6 +212,19 @@ def test_open_panel_follows_live_connector_status_and_commands(
 
         command("cmd-unavailable", "Set unavailable", "unavailable", "Unavailable")
         command("cmd-available", "Set available", "available", "Available")  # and back
+
+        # The charge point's link drops: its connectors keep their last status,
+        # shown as offline, and come back when it reconnects.
+        cp.drop()
+        for row in (first, second):
+            expect(row).to_have_attribute("data-status", "offline", timeout=2000)
+            expect(row).to_contain_text("Offline (last: Available)")
+        expect(page.get_by_test_id("station-status")).to_have_text("Offline")
+        cp.reopen()
+        for row in (first, second):
+            expect(row).to_have_attribute("data-status", "available", timeout=2000)
+            expect(row).not_to_contain_text("Offline")
+        expect(page.get_by_test_id("station-status")).to_have_text("Available")
 
         expect(panel).to_have_attribute("data-probe", "same-panel")
         expect(panel).to_have_count(1)

@@ -242,7 +242,12 @@ export function CabinetCharge({
                     }}
                   >
                     {connectorLabel(i18n, c)}
-                    <span class="muted"> · {c.status}</span>
+                    <span class="muted">
+                      {" · "}
+                      {c.online === false
+                        ? t("station.offlineLast", { status: c.status })
+                        : c.status}
+                    </span>
                   </button>
                 </li>
               );

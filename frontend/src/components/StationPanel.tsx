@@ -54,10 +54,12 @@ interface Heard {
 interface HeardLive {
   /** By `connectorKey`; an event about a whole EVSE has the connector `*`. */
   connectors: Record<string, Heard>;
+  /** Connection events by charge point id (`status` is "online" or "offline"). */
+  links: Record<string, Heard>;
   station: Heard | null;
 }
 
-const NOTHING_HEARD: HeardLive = { connectors: {}, station: null };
+const NOTHING_HEARD: HeardLive = { connectors: {}, links: {}, station: null };
 
 /** Unmatched events (a connector the panel does not list yet) re-read the station
  * once after this quiet time, however many arrive. */
@@ -74,7 +76,7 @@ function older(a: string | null, b: string | null): boolean {
 
 /** `heard` with one more event of the open station (pure). */
 function hear(heard: HeardLive, e: LiveEvent, seq: number, siteId: number): HeardLive {
-  let { connectors, station } = heard;
+  let { connectors, links, station } = heard;
   // The station's word is the server's, in the order it was sent (its events mix
   // the charge point's clock and the server's: their times do not compare).
   if (e.siteId === siteId && e.stationStatus) {
@@ -88,27 +90,34 @@ function hear(heard: HeardLive, e: LiveEvent, seq: number, siteId: number): Hear
       connectors = { ...connectors, [key]: { status: e.status, at: e.at, seq } };
     }
   }
-  return connectors === heard.connectors && station === heard.station
+  if (e.type === "connection" && e.chargePointId && e.status) {
+    links = { ...links, [e.chargePointId]: { status: e.status, at: e.at, seq } };
+  }
+  return connectors === heard.connectors && links === heard.links && station === heard.station
     ? heard
-    : { connectors, station };
+    : { connectors, links, station };
 }
 
 /** Forget what a read of the station begun after event `seq` already says. */
 function forget(heard: HeardLive, seq: number): HeardLive {
-  const connectors = Object.fromEntries(
-    Object.entries(heard.connectors).filter(([, h]) => h.seq > seq),
-  );
+  const newer = (m: Record<string, Heard>) =>
+    Object.fromEntries(Object.entries(m).filter(([, h]) => h.seq > seq));
   const station = heard.station && heard.station.seq > seq ? heard.station : null;
-  return { connectors, station };
+  return { connectors: newer(heard.connectors), links: newer(heard.links), station };
 }
 
-/** The connectors as read, with any newer status heard live. */
+/** The connectors as read, with any newer status or connection heard live. */
 function withHeard(connectors: ConnectorView[], heard: HeardLive): ConnectorView[] {
   return connectors.map((c) => {
     const exact = heard.connectors[connectorKey(c.chargePointId, c.evseId, c.connectorId)];
     const evse = heard.connectors[connectorKey(c.chargePointId, c.evseId, "*")];
     const h = exact && evse ? (exact.seq > evse.seq ? exact : evse) : (exact ?? evse);
-    return h ? { ...c, status: h.status } : c;
+    const link = heard.links[c.chargePointId];
+    return {
+      ...c,
+      status: h ? h.status : c.status,
+      online: link ? link.status === "online" : c.online,
+    };
   });
 }
 
@@ -432,7 +441,8 @@ export function StationPanel({
           <table class="table" data-testid="station-connectors">
             <tbody>
               {connectors.map((c) => {
-                const s = connectorStatusToStation(c.status);
+                // An offline charge point's connectors show their last status as such.
+                const s = c.online === false ? "offline" : connectorStatusToStation(c.status);
                 return (
                   <tr
                     key={`${c.chargePointId}-${c.evseId}-${c.connectorId}`}
@@ -446,7 +456,9 @@ export function StationPanel({
                     <td>{c.maxPowerKw !== null ? formatPowerKw(lang, c.maxPowerKw) : ""}</td>
                     <td>
                       <span class="dot" style={{ background: STATUS_COLORS[s] }} />
-                      {c.status}
+                      {c.online === false
+                        ? t("station.offlineLast", { status: c.status })
+                        : c.status}
                     </td>
                   </tr>
                 );

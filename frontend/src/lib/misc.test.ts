@@ -199,6 +199,7 @@ describe("station details", () => {
     charge_points: [
       {
         id: "CP7",
+        connected: false,
         evses: [
           {
             evse_id: 1,
@@ -224,6 +225,7 @@ describe("station details", () => {
         type: "CCS2",
         status: "Charging",
         maxPowerKw: 120,
+        online: false,
       },
       {
         chargePointId: "CP7",
@@ -232,6 +234,7 @@ describe("station details", () => {
         type: "TYPE2",
         status: "Available",
         maxPowerKw: 22,
+        online: false,
       },
     ]);
     expect(stationProps({ type: "Feature", id: 3, properties: { name: "B" } })).toEqual({

@@ -5,8 +5,11 @@ export interface ConnectorView {
   evseId: number | null;
   connectorId: number | null;
   type: string;
+  /** The last status the charge point reported (kept while it is offline). */
   status: string;
   maxPowerKw: number | null;
+  /** Whether its charge point is connected now; `null` when not known. */
+  online: boolean | null;
 }
 
 function obj(v: unknown): Record<string, unknown> | null {
@@ -49,6 +52,7 @@ export function flattenConnectors(props: Record<string, unknown>): ConnectorView
           type: String(c.type ?? c.connector_type ?? ""),
           status: String(c.status ?? "Unknown"),
           maxPowerKw: num(c.max_power_kw),
+          online: typeof cp.connected === "boolean" ? cp.connected : null,
         });
       }
     }
@@ -64,6 +68,7 @@ export function flattenConnectors(props: Record<string, unknown>): ConnectorView
         type: String(c.type ?? ""),
         status: String(c.status ?? "Unknown"),
         maxPowerKw: num(c.max_power_kw),
+        online: null,
       });
     }
   }
