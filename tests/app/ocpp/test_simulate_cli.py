@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,12 +23,14 @@ def test_simulate_fleet_against_the_server(
     prefix = f"FLEET{uuid.uuid4().hex[:4]}"
     for i in range(1, 5):
         live_server.add_charge_point(f"{prefix}-{i:05d}")
-    result = CliRunner().invoke(
-        cli,
-        ["simulate", "--url", live_server.ws, "--n", "4", "--protocol", "mixed", "--prefix", prefix,
-         "--password", PASSWORD, "--transacting", "0.5", "--meter-interval", "0.2",
-         "--heartbeat", "0.5", "--session-minutes", "0.02", "--duration", "3", "--json"],
-    )  # fmt: skip
+    args = ["simulate", "--url", live_server.ws, "--n", "4", "--protocol", "mixed", "--prefix", prefix,
+            "--password", PASSWORD, "--transacting", "0.5", "--meter-interval", "0.2",
+            "--heartbeat", "0.5", "--session-minutes", "0.02", "--duration", "3", "--json"]  # fmt: skip
+    # In a thread of its own, as from a shell: the CLI starts its own event loop,
+    # which fails on a thread where one already runs (Playwright's sync API leaves
+    # one on the main thread for the rest of a session that ran browser tests).
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(CliRunner().invoke, cli, args).result(timeout=120)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["connected_max"] == 4
