@@ -97,6 +97,10 @@ def _validate(spec: TariffSpec) -> None:
         ) from e
 
 
+def _spec_of(row: Tariff) -> TariffSpec:
+    return TariffSpec(**{f.name: getattr(row, f.name) for f in fields(TariffSpec)})
+
+
 def _same_scope(spec: TariffSpec) -> list[Any]:
     def eq(col: Any, v: Any) -> Any:
         return col.is_(None) if v is None else col == v
@@ -192,7 +196,7 @@ async def new_version(
         old = await session.get(Tariff, tariff_id, with_for_update=True)
         if old is None or not _visible(principal, old):
             raise NotFoundError(f"tariff {tariff_id} not found")
-        base = TariffSpec(**{f.name: getattr(old, f.name) for f in fields(TariffSpec)})
+        base = _spec_of(old)
         scope_keys = {
             "operator_id",
             "site_id",
@@ -264,9 +268,28 @@ async def delete_tariff(
             )
         before = audit.snapshot(row)
         await session.delete(row)
+        await session.flush()  # gone before the previous version takes its period
         await audit.record(
             session, principal, "delete", "tariff", tariff_id, before=before
         )
+        # A withdrawn new version: the version it would have ended runs on as
+        # before (no gap in which nothing prices a session).
+        spec = _spec_of(row)
+        previous = (
+            await session.execute(
+                select(Tariff)
+                .where(*_same_scope(spec), Tariff.valid_to == row.valid_from)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if previous is not None:
+            was = audit.snapshot(previous)
+            previous.valid_to = row.valid_to
+            await session.flush()
+            await audit.record(
+                session, principal, "reopen", "tariff", previous.id,
+                before=was, after=audit.snapshot(previous),
+            )  # fmt: skip
 
 
 def _visible(principal: Principal, row: Tariff) -> bool:

@@ -156,6 +156,63 @@ def test_new_version_prices_sessions_by_the_tariff_at_their_start(
     assert client.get("/api/me/sessions", headers=driver.h).json()["count"] == 1
 
 
+def test_withdrawing_a_future_version_lets_the_current_one_run_on(
+    client: TestClient, db_engine: Engine
+) -> None:
+    op = seed_operator(db_engine, "Op")
+    seed_site(db_engine, op, "S1", "Yunusobod hub", "CP-1")
+    s, v1 = _tariff(
+        client,
+        operator_id=op,
+        valid_from=(datetime.now(UTC) - timedelta(days=1)).isoformat(),
+    )
+    assert s == 201
+    later = datetime.now(UTC) + timedelta(days=3)
+    r = client.post(
+        f"/api/tariffs/{v1['id']}/versions",
+        json={"valid_from": later.isoformat(), "energy_uzs_per_kwh": 2500},
+        headers=ADMIN,
+    )
+    assert r.status_code == 201, r.text
+    v2 = r.json()
+    ended = client.get(f"/api/tariffs/{v1['id']}", headers=ADMIN).json()
+    assert datetime.fromisoformat(ended["valid_to"]) == later
+
+    # The version in effect cannot be deleted; the one not yet in effect can.
+    r = client.delete(f"/api/tariffs/{v1['id']}", headers=ADMIN)
+    assert (r.status_code, r.json()["code"]) == (409, "tariff_in_use")
+    r = client.delete(f"/api/tariffs/{v2['id']}", headers=ADMIN)
+    assert r.status_code == 204, r.text
+    assert client.get(f"/api/tariffs/{v2['id']}", headers=ADMIN).status_code == 404
+    # Version 1 runs on with no end again: after `later` a session is still priced.
+    assert (
+        client.get(f"/api/tariffs/{v1['id']}", headers=ADMIN).json()["valid_to"] is None
+    )
+    r = client.get(
+        "/api/tariffs/effective",
+        params={
+            "charge_point_id": "CP-1",
+            "at": (later + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == v1["id"]
+    with db_engine.connect() as conn:
+        actions = conn.execute(
+            text(
+                "SELECT action, entity_id FROM audit_log WHERE entity = 'tariff'"
+                " AND action IN ('delete', 'reopen') ORDER BY id"
+            )
+        ).all()
+    assert [tuple(a) for a in actions] == [
+        ("delete", str(v2["id"])),
+        ("reopen", str(v1["id"])),
+    ]
+    # Unknown id: a clear 404.
+    r = client.delete("/api/tariffs/999999", headers=ADMIN)
+    assert r.status_code == 404 and "999999" in r.json()["detail"]
+
+
 def test_live_cost_while_charging(client: TestClient, db_engine: Engine) -> None:
     op = seed_operator(db_engine, "Op")
     seed_site(db_engine, op, "S1", "Yunusobod", "CP-9")
