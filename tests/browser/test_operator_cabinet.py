@@ -108,6 +108,24 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
     expect(op_row).to_have_count(1)
     op_id = op_row.get_attribute("data-operator-id")
     assert op_id
+    # One made by mistake is deleted (after a confirmation); one that owns sites
+    # is refused, and the row says why.
+    page.get_by_test_id("operator-name-input").fill(f"Xato {setup.suffix}")
+    page.get_by_test_id("operator-create").click()
+    wrong = page.get_by_test_id("operator-row").filter(has_text=f"Xato {setup.suffix}")
+    wrong.get_by_test_id("operator-delete").click()
+    wrong.get_by_test_id("operator-delete-yes").click()
+    expect(wrong).to_have_count(0)
+    expect(page.get_by_test_id("op-done")).to_have_text(
+        tr(en, "operator.operators.deleted", name=f"Xato {setup.suffix}")
+    )
+    owner = page.get_by_test_id("operator-row").filter(has_not_text="Sites: 0").first
+    owner.get_by_test_id("operator-delete").click()
+    owner.get_by_test_id("operator-delete-yes").click()
+    expect(owner.get_by_test_id("operator-row-error")).to_contain_text(
+        tr(en, "operator.error.operator_in_use")
+    )
+    expect(owner.get_by_test_id("operator-name")).to_have_count(1)  # still listed
 
     # --- Users: a technician for it; the weak password and the phone are refused first.
     page.get_by_test_id("op-tab-users").click()
@@ -232,6 +250,26 @@ def test_an_admin_runs_the_operator_cabinet_and_a_technician_sees_its_own(
     expect(eff.get_by_test_id("effective-result")).to_contain_text("v2")
     expect(eff.get_by_test_id("effective-result")).to_contain_text("2,500")
     shot(page, "operator-tariffs")
+    # A third version is withdrawn before it starts: version 2 runs on with no end.
+    # The version in effect offers no withdrawal.
+    group.get_by_test_id("tariff-new-version").click()
+    vform = group.get_by_test_id("tariff-form-version")
+    vform.get_by_test_id("tariff-validFrom").fill(_local(now + timedelta(days=20)))
+    vform.get_by_test_id("tariff-energy").fill("2700")
+    vform.get_by_test_id("tariff-save").click()
+    expect(versions).to_have_count(3)
+    open_end = tr(en, "operator.tariffs.openEnd")
+    expect(versions.nth(1).get_by_test_id("tariff-period")).not_to_contain_text(
+        open_end
+    )
+    expect(versions.nth(0).get_by_test_id("tariff-withdraw")).to_have_count(0)
+    versions.nth(2).get_by_test_id("tariff-withdraw").click()
+    versions.nth(2).get_by_test_id("tariff-withdraw-yes").click()
+    expect(versions).to_have_count(2)
+    expect(page.get_by_test_id("op-done")).to_have_text(
+        tr(en, "operator.tariffs.withdrawn", version="3")
+    )
+    expect(versions.nth(1).get_by_test_id("tariff-period")).to_contain_text(open_end)
 
     # --- Tokens: block a driver's card; a partner API key, shown once, then revoked.
     page.get_by_test_id("op-tab-tokens").click()

@@ -4,7 +4,7 @@ import { meFetch, signedOutOr } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import { formatNumber } from "../lib/format";
 import { type OperatorRow, operatorErrorView } from "../lib/operator";
-import { ErrorNotice, InputField } from "./CabinetCommon";
+import { ConfirmButton, ErrorNotice, InputField } from "./CabinetCommon";
 import type { OperatorProps } from "./CabinetOperator";
 import { useI18n } from "./i18n";
 
@@ -21,6 +21,7 @@ function OperatorRowView({
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(op.name);
   const [error, setError] = useState<unknown>(null);
+  const [confirming, setConfirming] = useState(false);
 
   const save = (e: Event) => {
     e.preventDefault();
@@ -28,6 +29,17 @@ function OperatorRowView({
     meFetch<OperatorRow>(ENDPOINTS.operator(op.id), jsonRequest("PATCH", { name: name.trim() }))
       .then(() => {
         setEditing(false);
+        props.reloadOperators();
+      })
+      .catch(signedOutOr(props.onError, setError));
+  };
+  // Refused while the operator owns sites: the row says why.
+  const remove = () => {
+    setConfirming(false);
+    setError(null);
+    meFetch(ENDPOINTS.operator(op.id), { method: "DELETE" })
+      .then(() => {
+        props.done(t("operator.operators.deleted", { name: op.name }));
         props.reloadOperators();
       })
       .catch(signedOutOr(props.onError, setError));
@@ -72,6 +84,17 @@ function OperatorRowView({
             >
               {t("operator.edit")}
             </button>
+          )}{" "}
+          {admin && (
+            <ConfirmButton
+              testId="operator-delete"
+              label={t("operator.delete")}
+              question={t("operator.operators.confirmDelete")}
+              open={confirming}
+              onOpen={() => setConfirming(true)}
+              onClose={() => setConfirming(false)}
+              onConfirm={remove}
+            />
           )}
         </>
       )}

@@ -21,7 +21,13 @@ import {
   versionPayload,
   versionState,
 } from "../lib/operator";
-import { ErrorNotice, InputField, OperatorTable, useMeFetched } from "./CabinetCommon";
+import {
+  ConfirmButton,
+  ErrorNotice,
+  InputField,
+  OperatorTable,
+  useMeFetched,
+} from "./CabinetCommon";
 import type { OperatorProps } from "./CabinetOperator";
 import { useI18n } from "./i18n";
 
@@ -336,9 +342,22 @@ function TariffGroupView({
 }) {
   const { t, lang } = useI18n();
   const [adding, setAdding] = useState(false);
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const latest = group.versions[group.versions.length - 1];
   if (!latest) return null;
   const now = new Date();
+  // Only a version not yet in effect can be withdrawn (the server refuses others).
+  const withdraw = (v: TariffRow) => {
+    setConfirming(null);
+    setError(null);
+    meFetch(ENDPOINTS.tariffById(v.id), { method: "DELETE" })
+      .then(() => {
+        props.done(t("operator.tariffs.withdrawn", { version: String(v.version) }));
+        reload();
+      })
+      .catch(signedOutOr(props.onError, setError));
+  };
   return (
     <li class="cabinet-card" data-testid="tariff-group" data-operator-id={group.operatorId ?? ""}>
       <header>
@@ -373,6 +392,17 @@ function TariffGroupView({
                   </span>
                 </div>
                 <div class="muted small">{v.name}</div>
+                {admin && state === "future" && (
+                  <ConfirmButton
+                    testId="tariff-withdraw"
+                    label={t("operator.tariffs.withdraw")}
+                    question={t("operator.tariffs.confirmWithdraw")}
+                    open={confirming === v.id}
+                    onOpen={() => setConfirming(v.id)}
+                    onClose={() => setConfirming(null)}
+                    onConfirm={() => withdraw(v)}
+                  />
+                )}
               </td>
               <td data-testid="tariff-period">
                 {formatDate(lang, v.valid_from)} —{" "}
@@ -387,6 +417,7 @@ function TariffGroupView({
           );
         })}
       </OperatorTable>
+      <ErrorNotice error={error} testId="tariff-group-error" explain={operatorErrorView} />
       {adding && (
         <TariffFormView
           mode="version"

@@ -48,6 +48,7 @@ export const ENDPOINTS = {
   operators: "/api/operators",
   operator: (id: number) => `/api/operators/${id}`,
   tariffs: (query = "") => `/api/tariffs${query ? `?${query}` : ""}`,
+  tariffById: (id: number) => `/api/tariffs/${id}`,
   tariffVersions: (id: number) => `/api/tariffs/${id}/versions`,
   tariffEffective: (query: string) => `/api/tariffs/effective${query ? `?${query}` : ""}`,
   idTokens: (query = "") => `/id-tokens${query ? `?${query}` : ""}`,

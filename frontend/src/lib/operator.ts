@@ -145,6 +145,7 @@ export const OPERATOR_ERRORS = [
   "power_class",
   "scope_change",
   "tariff_in_use",
+  "operator_in_use",
   "no_tariff",
   "invalid_input",
   "invalid_scope",
