@@ -272,16 +272,21 @@ async def delete_tariff(
         await audit.record(
             session, principal, "delete", "tariff", tariff_id, before=before
         )
-        # A withdrawn new version: the version it would have ended runs on as
-        # before (no gap in which nothing prices a session).
-        spec = _spec_of(row)
-        previous = (
-            await session.execute(
-                select(Tariff)
-                .where(*_same_scope(spec), Tariff.valid_to == row.valid_from)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
+        # A withdrawn new version (``new_version`` made it, version > 1, and
+        # ended the one before at its start): that one runs on as before, so no
+        # gap opens in which nothing prices a session. A tariff created on its
+        # own (version 1) leaves its neighbours' ends as they were set.
+        previous = None
+        if row.version > 1:
+            previous = (
+                await session.execute(
+                    select(Tariff)
+                    .where(
+                        *_same_scope(_spec_of(row)), Tariff.valid_to == row.valid_from
+                    )
+                    .with_for_update()
+                )
+            ).scalar_one_or_none()
         if previous is not None:
             was = audit.snapshot(previous)
             previous.valid_to = row.valid_to

@@ -212,6 +212,22 @@ def test_withdrawing_a_future_version_lets_the_current_one_run_on(
     r = client.delete("/api/tariffs/999999", headers=ADMIN)
     assert r.status_code == 404 and "999999" in r.json()["detail"]
 
+    # A tariff created on its own after one that ends where it starts: deleting
+    # it leaves that end as the admin set it (only a withdrawn version reopens).
+    op2 = seed_operator(db_engine, "Op2")
+    s, ends = _tariff(
+        client, operator_id=op2, valid_from=datetime.now(UTC).isoformat(),
+        valid_to=later.isoformat(),
+    )  # fmt: skip
+    assert s == 201, ends
+    s, after = _tariff(client, operator_id=op2, valid_from=later.isoformat())
+    assert s == 201 and after["version"] == 1, after
+    assert (
+        client.delete(f"/api/tariffs/{after['id']}", headers=ADMIN).status_code == 204
+    )
+    kept = client.get(f"/api/tariffs/{ends['id']}", headers=ADMIN).json()
+    assert datetime.fromisoformat(kept["valid_to"]) == later
+
 
 def test_live_cost_while_charging(client: TestClient, db_engine: Engine) -> None:
     op = seed_operator(db_engine, "Op")
