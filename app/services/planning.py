@@ -92,6 +92,9 @@ class Job:
     total: int = 6
     status: str = "running"
     task: asyncio.Task[None] | None = None
+    #: Every (stage, done, total) step so far, in order: a progress stream
+    #: replays them, so a run faster than its poll still shows each step.
+    steps: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 class PlanningJobs:
@@ -730,6 +733,7 @@ def execute(engine: Engine, scenario_id: int, job: Job) -> str:
 
     def progress(stage: str, done: int, total: int) -> None:
         job.stage, job.done, job.total = stage, done, total
+        job.steps.append((stage, done, total))
         if job.cancel.is_set():
             raise CancelledError(f"scenario {scenario_id} cancelled")
 

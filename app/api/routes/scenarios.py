@@ -159,20 +159,31 @@ async def progress(
 async def events(
     scenario_id: int, session: SessionDep, request: Request, _: Reader
 ) -> StreamingResponse:
-    """One `progress` event per change (JSON of ProgressPublic); the stream ends
-    with the final status (`done`, `failed`, `cancelled`)."""
+    """One `progress` event per step of the run, from its first (a run that
+    went faster than this stream polls still shows every step; JSON of
+    ProgressPublic); the stream ends with the final status (`done`, `failed`,
+    `cancelled`)."""
     row = await svc.get_scenario(session, scenario_id)
     jobs = _jobs(request)
 
     async def stream() -> AsyncIterator[str]:
-        last = None
+        last: tuple[str, str, int, int] | None = None
+        sent = 0
         while True:
             job = jobs.get(scenario_id)
             if job is None or job.status != "running":
                 await session.refresh(row)
-            status, stage, done, total = svc.progress_of(row, job)
-            cur = (status, stage, done, total)
-            if cur != last:
+            # The status first: a final one comes after every step it ends.
+            cur = svc.progress_of(row, job)
+            steps = job.steps[sent:] if job is not None else []
+            sent += len(steps)
+            updates = [("running", *step) for step in steps]
+            if cur[0] != "running" or (not updates and last is None):
+                updates.append(cur)
+            for update in updates:
+                if update == last:
+                    continue
+                status, stage, done, total = update
                 body = {
                     "scenario_id": scenario_id,
                     "status": status,
@@ -181,7 +192,8 @@ async def events(
                     "total": total,
                 }
                 yield f"event: progress\ndata: {json.dumps(body)}\n\n"
-                last = cur
+                last = update
+            status = cur[0]
             if status in svc.FINAL_STATUSES or (job is None and status != "running"):
                 return
             if await request.is_disconnected():

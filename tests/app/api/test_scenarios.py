@@ -72,6 +72,12 @@ def test_nationwide_scenario_end_to_end(
             if line.startswith("data: "):
                 events.append(ProgressPublic.model_validate_json(line[6:]))
     assert events[-1].status == "done", events[-1]
+    # Every step of the run, in order, however fast it went.
+    running = [(e.stage, e.done) for e in events if e.status == "running"]
+    stages = [stage for stage, _ in running]
+    assert "loading" in stages and stages[-1] == "saving", running
+    assert [d for _, d in running] == sorted(d for _, d in running), running
+    assert len(running) >= 5, running
     s = _wait(c, created["id"])
     assert s.status == "done" and s.error is None
     res = s.result
