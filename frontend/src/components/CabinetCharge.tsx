@@ -12,7 +12,12 @@ import {
 } from "../lib/cabinet";
 import { ENDPOINTS } from "../lib/endpoints";
 import { formatDate, formatPowerKw } from "../lib/format";
-import { type ConnectorView, flattenConnectors, stationProps } from "../lib/station";
+import {
+  type ConnectorView,
+  connectorStatusText,
+  flattenConnectors,
+  stationProps,
+} from "../lib/station";
 import type { CabinetProps } from "./CabinetApp";
 import { EnergyCost, ErrorNotice, InputField, ReceiptButton } from "./CabinetCommon";
 import { type I18nValue, useI18n } from "./i18n";
@@ -242,12 +247,7 @@ export function CabinetCharge({
                     }}
                   >
                     {connectorLabel(i18n, c)}
-                    <span class="muted">
-                      {" · "}
-                      {c.online === false
-                        ? t("station.offlineLast", { status: c.status })
-                        : c.status}
-                    </span>
+                    <span class="muted"> · {connectorStatusText(t, c)}</span>
                   </button>
                 </li>
               );

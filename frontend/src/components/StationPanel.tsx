@@ -5,12 +5,14 @@ import { formatDate, formatDay, formatEnergyWh, formatPowerKw, formatSom } from 
 import { type LiveEvent, subscribeLive } from "../lib/live";
 import {
   type ConnectorView,
+  connectorState,
+  connectorStatusText,
   type DayEnergy,
   energyPerDay,
   flattenConnectors,
   stationProps,
 } from "../lib/station";
-import { connectorStatusToStation, isStationStatus, STATUS_COLORS } from "../lib/status";
+import { isStationStatus, STATUS_COLORS } from "../lib/status";
 import { useI18n } from "./i18n";
 import type { SelectedFeature } from "./MapView";
 
@@ -441,8 +443,7 @@ export function StationPanel({
           <table class="table" data-testid="station-connectors">
             <tbody>
               {connectors.map((c) => {
-                // An offline charge point's connectors show their last status as such.
-                const s = c.online === false ? "offline" : connectorStatusToStation(c.status);
+                const s = connectorState(c);
                 return (
                   <tr
                     key={`${c.chargePointId}-${c.evseId}-${c.connectorId}`}
@@ -456,9 +457,7 @@ export function StationPanel({
                     <td>{c.maxPowerKw !== null ? formatPowerKw(lang, c.maxPowerKw) : ""}</td>
                     <td>
                       <span class="dot" style={{ background: STATUS_COLORS[s] }} />
-                      {c.online === false
-                        ? t("station.offlineLast", { status: c.status })
-                        : c.status}
+                      {connectorStatusText(t, c)}
                     </td>
                   </tr>
                 );

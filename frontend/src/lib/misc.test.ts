@@ -5,7 +5,13 @@ import { offeredLayers, RESTRICTED_LAYERS, seesRestrictedLayers } from "./layers
 import { backoffMs, liveUrl, parseLiveEvent } from "./live";
 import { haversineM, pathLengthM } from "./measure";
 import { defaultState, LAYER_IDS } from "./state";
-import { energyPerDay, flattenConnectors, stationProps } from "./station";
+import {
+  connectorState,
+  connectorStatusText,
+  energyPerDay,
+  flattenConnectors,
+  stationProps,
+} from "./station";
 import { connectorStatusToStation, hexToRgb, powerClass } from "./status";
 import { buildStyle } from "./style";
 
@@ -241,6 +247,16 @@ describe("station details", () => {
       id: 3,
       name: "B",
     });
+  });
+
+  it("shows an offline charge point's connectors as offline, with their last status", () => {
+    const [c] = flattenConnectors(stationProps(body));
+    if (!c) throw new Error("no connector");
+    const t = (key: string, o?: Record<string, unknown>) => `${key}:${String(o?.status)}`;
+    expect(connectorState(c)).toBe("offline");
+    expect(connectorStatusText(t, c)).toBe("station.offlineLast:Charging");
+    expect(connectorState({ ...c, online: true })).toBe("charging");
+    expect(connectorStatusText(t, { ...c, online: null })).toBe("Charging");
   });
 
   it("sums energy per Tashkent day", () => {

@@ -1,5 +1,7 @@
 /** Station details from `/api/stations/{id}` into a flat view model (pure). */
 
+import { connectorStatusToStation, type StationStatus } from "./status";
+
 export interface ConnectorView {
   chargePointId: string;
   evseId: number | null;
@@ -104,4 +106,17 @@ export function energyPerDay(
     if (k !== null && out.has(k)) out.set(k, (out.get(k) ?? 0) + (s.energy_wh ?? 0));
   }
   return [...out].map(([day, energyWh]) => ({ day, energyWh }));
+}
+
+/** The state a connector shows: offline while its charge point is, else its status. */
+export function connectorState(c: ConnectorView): StationStatus {
+  return c.online === false ? "offline" : connectorStatusToStation(c.status);
+}
+
+/** A connector's status as shown: the last one reported, marked as such while offline. */
+export function connectorStatusText(
+  t: (key: string, options?: Record<string, unknown>) => string,
+  c: ConnectorView,
+): string {
+  return c.online === false ? t("station.offlineLast", { status: c.status }) : c.status;
 }
