@@ -101,6 +101,24 @@ def _spec_of(row: Tariff) -> TariffSpec:
     return TariffSpec(**{f.name: getattr(row, f.name) for f in fields(TariffSpec)})
 
 
+async def _set_end(
+    session: AsyncSession,
+    principal: Principal,
+    row: Tariff,
+    valid_to: datetime | None,
+    action: str,
+) -> None:
+    """Move a version's end (``close``: a new version starts; ``reopen``: it was
+    withdrawn), audited with before and after."""
+    before = audit.snapshot(row)
+    row.valid_to = valid_to
+    await session.flush()
+    await audit.record(
+        session, principal, action, "tariff", row.id,
+        before=before, after=audit.snapshot(row),
+    )  # fmt: skip
+
+
 def _same_scope(spec: TariffSpec) -> list[Any]:
     def eq(col: Any, v: Any) -> Any:
         return col.is_(None) if v is None else col == v
@@ -221,13 +239,7 @@ async def new_version(
         if old.valid_to is not None and spec.valid_from >= old.valid_to:
             pass  # a gap or a later version: the old one ends as it was
         else:
-            before = audit.snapshot(old)
-            old.valid_to = spec.valid_from
-            await session.flush()
-            await audit.record(
-                session, principal, "close", "tariff", old.id,
-                before=before, after=audit.snapshot(old),
-            )  # fmt: skip
+            await _set_end(session, principal, old, spec.valid_from, "close")
         await _check_overlap(session, spec)
         latest = (
             await session.execute(
@@ -288,13 +300,7 @@ async def delete_tariff(
                 )
             ).scalar_one_or_none()
         if previous is not None:
-            was = audit.snapshot(previous)
-            previous.valid_to = row.valid_to
-            await session.flush()
-            await audit.record(
-                session, principal, "reopen", "tariff", previous.id,
-                before=was, after=audit.snapshot(previous),
-            )  # fmt: skip
+            await _set_end(session, principal, previous, row.valid_to, "reopen")
 
 
 def _visible(principal: Principal, row: Tariff) -> bool:
