@@ -87,14 +87,27 @@ class Job:
 
     scenario_id: int
     cancel: threading.Event = field(default_factory=threading.Event)
-    stage: str = "queued"
-    done: int = 0
-    total: int = 6
     status: str = "running"
     task: asyncio.Task[None] | None = None
-    #: Every (stage, done, total) step so far, in order: a progress stream
-    #: replays them, so a run faster than its poll still shows each step.
-    steps: list[tuple[str, int, int]] = field(default_factory=list)
+    #: Every (stage, done, total) step so far, in order (the worker appends):
+    #: a progress stream replays them, so a run faster than its poll still
+    #: shows each step.
+    steps: list[tuple[str, int, int]] = field(
+        default_factory=lambda: [("queued", 0, 6)]
+    )
+
+    @property
+    def stage(self) -> str:
+        """The current step's stage; the final status once the run has ended."""
+        return self.steps[-1][0] if self.status == "running" else self.status
+
+    @property
+    def done(self) -> int:
+        return self.steps[-1][1]
+
+    @property
+    def total(self) -> int:
+        return self.steps[-1][2]
 
 
 class PlanningJobs:
@@ -732,7 +745,6 @@ def execute(engine: Engine, scenario_id: int, job: Job) -> str:
     """
 
     def progress(stage: str, done: int, total: int) -> None:
-        job.stage, job.done, job.total = stage, done, total
         job.steps.append((stage, done, total))
         if job.cancel.is_set():
             raise CancelledError(f"scenario {scenario_id} cancelled")
@@ -767,7 +779,6 @@ def execute(engine: Engine, scenario_id: int, job: Job) -> str:
         logger.exception("scenario %s failed", scenario_id)
         _mark(engine, scenario_id, "failed", "internal error (see the server log)")
         job.status = "failed"
-    job.stage = job.status
     return job.status
 
 

@@ -178,7 +178,7 @@ async def events(
             steps = job.steps[sent:] if job is not None else []
             sent += len(steps)
             updates = [("running", *step) for step in steps]
-            if cur[0] != "running" or (not updates and last is None):
+            if job is None or cur[0] != "running":
                 updates.append(cur)
             for update in updates:
                 if update == last:
